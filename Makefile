@@ -1,0 +1,41 @@
+# hubspot-unsubscribe-all: every task starts from a fresh machine; the first one builds .venv.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+CHECKOV_VENV := .venv-checkov
+# The SAM CLI reports usage unless told not to; this workplace is offline.
+export SAM_CLI_TELEMETRY := 0
+# The venv's bin holds python3.13, which `sam build` needs for the python3.13 runtime.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+PYTEST_WORKERS ?= auto
+LINT_PATHS := functions local operator_cli bench tests
+
+.PHONY: help run test lint validate checkov bench soak build deploy clean venv
+
+help: ## list the tasks
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(INSTALLED): requirements-dev.txt functions/unsubscribe_all/requirements.txt pyproject.toml
+	@test -x $(PY) || $$(local/find-python.sh) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e .
+	@touch $@
+
+venv: $(INSTALLED) ## create .venv and install everything (the other tasks do it on first use)
+
+run: $(INSTALLED) ## the service on one machine: moto + HubSpot sandbox + Lambda runners (ONCE=1 exits after the demo)
+	$(PY) -m local.run $(if $(ONCE),--once)
+
+test: $(INSTALLED) ## the whole test suite
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: $(INSTALLED) ## ruff and mypy
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/mypy $(LINT_PATHS)
+
+clean: ## remove the virtual environments and build output
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
