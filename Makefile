@@ -39,3 +39,29 @@ lint: $(INSTALLED) ## ruff and mypy
 
 clean: ## remove the virtual environments and build output
 	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# checkov pins boto3/botocore versions that clash with ours, so it lives in a venv of its own;
+# --skip-download and BC_SKIP_MAPPING keep it from calling its vendor's platform (offline here).
+CHECKOV_VERSION := 3.3.30
+SAM_BUILD_DIR := .aws-sam/build/UnsubscribeAllFunction
+
+validate: $(INSTALLED) ## sam validate --lint and cfn-lint on template.yaml (offline)
+	$(VENV)/bin/sam validate --lint --region $${AWS_REGION:-us-east-1}
+	$(VENV)/bin/cfn-lint template.yaml
+
+$(CHECKOV_VENV)/bin/checkov:
+	@test -x $(CHECKOV_VENV)/bin/python || $$(local/find-python.sh) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+
+checkov: $(INSTALLED) $(CHECKOV_VENV)/bin/checkov ## checkov security scan of template.yaml (own venv, installed on first use)
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download \
+		--framework cloudformation --file template.yaml
+
+build: $(INSTALLED) ## sam build (cached) and the package size without boto3
+	$(VENV)/bin/sam build --cached --parallel
+	@echo "package: $$(du -sh $(SAM_BUILD_DIR) | cut -f1) unzipped;" \
+		"without boto3/botocore (the runtime has them): $$(du -sh --exclude='boto3*' --exclude='botocore*' $(SAM_BUILD_DIR) | cut -f1)"
+
+deploy: $(INSTALLED) ## sam build and sam deploy (CONFIG_ENV=prod for samconfig's prod; none: guided)
+	$(VENV)/bin/sam build --cached --parallel
+	$(VENV)/bin/sam deploy $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV),--guided)
