@@ -1,0 +1,156 @@
+"""`HubSpotSandbox`: start, steer, inspect and stop a local HubSpot on a real socket."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any, Self
+
+from local.hubspot_sandbox.admin import handle_admin_request, is_admin_target
+from local.hubspot_sandbox.api import handle_api_request
+from local.hubspot_sandbox.calls import CallRecord
+from local.hubspot_sandbox.clock import iso_utc
+from local.hubspot_sandbox.config import SandboxConfig, config_as_json, with_changes
+from local.hubspot_sandbox.faults import FaultKind, parse_scripted_fault
+from local.hubspot_sandbox.server import HangUp, IncomingRequest, Reply, SandboxHTTPServer
+from local.hubspot_sandbox.state import SandboxState
+
+
+class HubSpotSandbox:
+    """A local HubSpot for the unsubscribe-all operations. Use as a context manager, or start()/stop().
+
+    The control methods act at once on a running sandbox and mirror the `/__sandbox/` endpoints.
+    """
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self._config = config or SandboxConfig()
+        self._state = SandboxState(self._config)
+        self._stopping = threading.Event()
+        self._server: SandboxHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._server is not None else "not started"
+        return f"HubSpotSandbox({where})"
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Bind (port 0 picks a free port) and serve on a background thread."""
+        if self._server is not None:
+            raise RuntimeError("the sandbox is already running")
+        self._stopping.clear()
+        self._server = SandboxHTTPServer(
+            self._config.host,
+            self._config.port,
+            self._respond,
+            self._stopping,
+            log_requests=self._config.log_requests,
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="hubspot-sandbox",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving, end open connections and wake hung calls. Safe to call twice."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        thread.join()
+        self._server = self._thread = None
+
+    @property
+    def base_url(self) -> str:
+        """Where the sandbox listens, such as `http://127.0.0.1:54321`."""
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running")
+        host, port = self._server.socket.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}"
+
+    def configure(self, **changes: Any) -> None:
+        """Change settings at run time: any SandboxConfig field but host, port, tokens, log_requests."""
+        with self._state.lock:
+            self._state.apply_config(with_changes(self._state.config, changes))
+
+    def set_tokens(self, tokens: Mapping[str, Iterable[str]]) -> None:
+        """Accept exactly these tokens, with these scopes."""
+        with self._state.lock:
+            self._state.tokens.replace_all(tokens)
+
+    def add_token(self, token: str, scopes: Iterable[str]) -> None:
+        with self._state.lock:
+            self._state.tokens.add(token, scopes)
+
+    def revoke_token(self, token: str) -> None:
+        """From now on the token gets 401, as a revoked private app token does."""
+        with self._state.lock:
+            self._state.tokens.revoke(token)
+
+    def script_faults(self, faults: Iterable[FaultKind | str | None]) -> None:
+        """The next API calls that pass authentication, limits and scopes get these faults, in order.
+
+        None (or "ok") lets a call through; the script replaces any pending one and beats the rates.
+        """
+        script = [parse_scripted_fault(fault) for fault in faults]
+        with self._state.lock:
+            self._state.faults.script(script)
+
+    def calls(self) -> list[CallRecord]:
+        with self._state.lock:
+            return self._state.calls.records()
+
+    def successful_unsubscribes(self) -> dict[str, int]:
+        """How many successful unsubscribe-all calls (single or batch) named each lower-cased subscriber."""
+        with self._state.lock:
+            return self._state.opt_outs.successful_unsubscribes()
+
+    def state(self) -> dict[str, Any]:
+        """Settings, opt-outs, counters and limits as JSON (never a token)."""
+        with self._state.lock:
+            state = self._state
+            return {
+                "seed": state.seed,
+                "config": config_as_json(state.config),
+                "tokenCount": len(state.tokens),
+                "optOuts": [
+                    {
+                        "subscriberIdString": opt_out.subscriber,
+                        "businessUnitId": opt_out.business_unit_id,
+                        "optedOutAt": iso_utc(opt_out.at),
+                    }
+                    for opt_out in state.opt_outs.all()
+                ],
+                "successfulUnsubscribes": state.opt_outs.successful_unsubscribes(),
+                "rateLimit": state.rate_limit_usage(),
+                "scriptedFaults": [
+                    None if fault is None else fault.value for fault in state.faults.pending_script
+                ],
+                "callCount": len(state.calls),
+            }
+
+    def reset(self) -> None:
+        """Back to how it started: settings, tokens, limits, faults, opt-outs and the call log."""
+        with self._state.lock:
+            self._state.reset()
+
+    def _respond(self, request: IncomingRequest) -> Reply | HangUp:
+        if is_admin_target(request.target):
+            return handle_admin_request(self, request)
+        return handle_api_request(self._state, request, self._stopping.wait)

@@ -1,0 +1,64 @@
+"""Everything that changes while the sandbox runs, behind one lock."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import threading
+import time
+from datetime import UTC, date, datetime
+
+from local.hubspot_sandbox.auth import TokenRegistry
+from local.hubspot_sandbox.calls import CallLog
+from local.hubspot_sandbox.config import SandboxConfig
+from local.hubspot_sandbox.faults import FaultInjector
+from local.hubspot_sandbox.opt_outs import OptOutStore
+from local.hubspot_sandbox.rate_limit import RateLimiter, Rejection
+
+
+class SandboxState:
+    """Hold `lock` around every use of the attributes; the methods assume it is held."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.lock = threading.Lock()
+        self.initial_config = config
+        self.seed = config.seed if config.seed is not None else secrets.randbelow(2**32)
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to how it started: settings, tokens, limits, faults, opt-outs and call log."""
+        config = self.initial_config
+        self.config = config
+        self.tokens = TokenRegistry(config.tokens)
+        self.limiter = RateLimiter(config.rate_limit, config.rate_window_ms, config.daily_limit)
+        self.faults = FaultInjector(config.fault_rates, self.seed)
+        self.jitter = random.Random(self.seed + 1)  # noqa: S311 - reproducible latency, not cryptography
+        self.opt_outs = OptOutStore()
+        self.calls = CallLog()
+
+    def apply_config(self, config: SandboxConfig) -> None:
+        if config.seed is not None and config.seed != self.seed:
+            self.seed = config.seed
+            self.faults.reseed(config.seed)
+            self.jitter.seed(config.seed + 1)
+        self.config = config
+        self.limiter.reconfigure(config.rate_limit, config.rate_window_ms, config.daily_limit)
+        self.faults.set_rates(config.fault_rates)
+
+    def next_latency_s(self) -> float:
+        config = self.config
+        jitter_ms = self.jitter.uniform(0, config.jitter_ms) if config.jitter_ms else 0.0
+        return (config.latency_ms + jitter_ms) / 1000
+
+    def admit(self) -> Rejection | None:
+        return self.limiter.admit(time.monotonic(), _today())
+
+    def rate_limit_headers(self) -> dict[str, str]:
+        return self.limiter.headers(time.monotonic(), _today())
+
+    def rate_limit_usage(self) -> dict[str, int]:
+        return self.limiter.usage(time.monotonic(), _today())
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
