@@ -1,0 +1,757 @@
+"""template.yaml holds the service's deployment contract: every property the code and operators rely on.
+
+The template is read as CloudFormation receives it (short-form tags in long form, nothing resolved);
+a second view is SAM's own translation of it, to check what SAM generates from the shorthand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
+
+from local.cfn_template import load_template, loads_template, resources_of_type
+from tests.events import event_names, load_event
+
+Json = dict[str, Any]
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = ROOT / "template.yaml"
+FUNCTION = "UnsubscribeAllFunction"
+STAGE = "api"
+
+ROUTES = {
+    ("POST", "/unsubscribe-all"),
+    ("GET", "/unsubscribe-all/{subscriberIdString}"),
+    ("POST", "/communication-preferences/{version}/statuses/{subscriberIdString}/unsubscribe-all"),
+    ("GET", "/communication-preferences/{version}/statuses/{subscriberIdString}/unsubscribe-all"),
+    ("POST", "/communication-preferences/{version}/statuses/batch/unsubscribe-all"),
+}
+CUSTOM_METRICS = {
+    "Unsubscribed",
+    "AlreadyUnsubscribed",
+    "RateLimited",
+    "PermanentFailures",
+    "TransientFailures",
+    "IdempotentReplays",
+    "HubSpotCalls",
+    "HubSpotCallLatency",
+}
+XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template(TEMPLATE_PATH)
+
+
+@pytest.fixture(scope="module")
+def resources(template: dict[str, Any]) -> dict[str, Any]:
+    resources: dict[str, Any] = template["Resources"]
+    return resources
+
+
+@pytest.fixture(scope="module")
+def function(template: dict[str, Any]) -> dict[str, Any]:
+    """The function's properties as SAM deploys them: Globals.Function under the function's own."""
+    globals_ = template["Globals"]["Function"]
+    own = template["Resources"][FUNCTION]["Properties"]
+    merged = {**globals_, **own}
+    merged["Environment"] = {
+        "Variables": {**globals_["Environment"]["Variables"], **own["Environment"]["Variables"]}
+    }
+    return merged
+
+
+@pytest.fixture(scope="module")
+def translated(template: dict[str, Any]) -> dict[str, Any]:
+    """What SAM makes of the template (CloudFormation without the Serverless shorthand)."""
+
+    class NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    sam_template = load_template(TEMPLATE_PATH)
+    sam_template["Resources"][FUNCTION]["Properties"]["CodeUri"] = "s3://bucket/function.zip"
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # SAM derives the partition from it
+        result: dict[str, Any] = transform(sam_template, {}, NoManagedPolicies())
+    return result
+
+
+def parameter(template: dict[str, Any], ref: Any) -> dict[str, Any]:
+    """The parameter a property refers to with ``!Ref``."""
+    assert isinstance(ref, dict), f"{ref!r} is not a !Ref to a parameter"
+    assert set(ref) == {"Ref"}, f"{ref!r} is not a !Ref to a parameter"
+    params: dict[str, Any] = template["Parameters"]
+    assert ref["Ref"] in params, f"{ref['Ref']} is not a parameter"
+    return dict(params[ref["Ref"]])
+
+
+def statements(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """A policy document's statements, conditional ones (``!If [cond, stmt, NoValue]``) included."""
+    for statement in document["Statement"]:
+        if "Fn::If" in statement:
+            yield from (branch for branch in statement["Fn::If"][1:] if "Effect" in branch)
+        else:
+            yield statement
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def unwrap(body: dict[str, Any]) -> dict[str, Any]:
+    """The unsubscribe request inside an SQS body: plain, SNS notification or EventBridge event."""
+    if body.get("Type") == "Notification":
+        message: dict[str, Any] = json.loads(body["Message"])
+        return message
+    if "detail" in body and "detail-type" in body:
+        detail: dict[str, Any] = body["detail"]
+        return detail
+    return body
+
+
+# --- the function ---------------------------------------------------------------------------------
+
+
+def test_function_runs_python313_on_arm64_from_its_code_folder(function: Json) -> None:
+    # GIVEN the function as SAM deploys it (Globals merged in)
+    # WHEN its runtime contract is read
+    # THEN it is the app.lambda_handler of functions/unsubscribe_all/ on python3.13/arm64, traced
+    assert function["Runtime"] == "python3.13"
+    assert function["Architectures"] == ["arm64"]
+    assert function["Handler"] == "app.lambda_handler"
+    assert function["CodeUri"] == "functions/unsubscribe_all/"
+    assert (ROOT / function["CodeUri"] / "requirements.txt").is_file()
+    assert function["Timeout"] == 30
+    assert function["Tracing"] == "Active"
+    assert function["Role"] == {"Fn::GetAtt": ["UnsubscribeAllFunctionRole", "Arn"]}
+    assert "Layers" not in function  # Powertools comes pinned in requirements.txt
+
+
+def test_memory_size_is_a_parameter_defaulting_to_256(template: Json, function: Json) -> None:
+    # GIVEN the function's MemorySize
+    # WHEN the parameter it refers to is read
+    # THEN it defaults to 256 MB within Lambda's range
+    memory = parameter(template, function["MemorySize"])
+    assert memory["Default"] == 256
+    assert memory["MinValue"] == 128
+    assert memory["MaxValue"] == 10240
+
+
+def test_environment_variables_are_exactly_the_contract(template: Json, function: Json) -> None:
+    # GIVEN the function's environment (Globals and its own)
+    variables = function["Environment"]["Variables"]
+    # WHEN the names and values are compared with the contract
+    # THEN every name is there, no other, and each comes from the agreed source
+    assert set(variables) == {
+        "HUBSPOT_TOKEN_SECRET_ID",
+        "HUBSPOT_BASE_URL",
+        "HUBSPOT_API_VERSION",
+        "HUBSPOT_BATCH_MODE",
+        "HUBSPOT_BATCH_SIZE",
+        "HUBSPOT_MAX_CONCURRENCY",
+        "IDEMPOTENCY_TABLE_NAME",
+        "DEAD_LETTER_QUEUE_URL",
+        "SOURCE_QUEUE_URL",
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_TRACER_CAPTURE_RESPONSE",
+        "POWERTOOLS_LOG_LEVEL",
+    }
+    assert variables["HUBSPOT_TOKEN_SECRET_ID"] == {"Ref": "HubSpotTokenSecretName"}
+    assert variables["IDEMPOTENCY_TABLE_NAME"] == {"Ref": "IdempotencyTable"}
+    assert variables["DEAD_LETTER_QUEUE_URL"] == {"Ref": "UnsubscribeDeadLetterQueue"}  # Ref = URL
+    assert variables["SOURCE_QUEUE_URL"] == {"Ref": "UnsubscribeQueue"}
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "hubspot-unsubscribe-all"
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "HubSpotUnsubscribeAll"
+    assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+    powertools = set(template["Globals"]["Function"]["Environment"]["Variables"])
+    assert powertools == {name for name in variables if name.startswith("POWERTOOLS_")}
+
+
+@pytest.mark.parametrize(
+    ("variable", "default"),
+    [
+        ("HUBSPOT_BASE_URL", "https://api.hubapi.com"),
+        ("HUBSPOT_API_VERSION", "v4"),
+        ("HUBSPOT_BATCH_MODE", "auto"),
+        ("HUBSPOT_BATCH_SIZE", 100),
+        ("HUBSPOT_MAX_CONCURRENCY", 8),
+        ("POWERTOOLS_LOG_LEVEL", "INFO"),
+    ],
+)
+def test_tunable_environment_variables_come_from_parameters_with_defaults(
+    template: Json, function: Json, variable: str, default: object
+) -> None:
+    # GIVEN an environment variable operators may tune
+    # WHEN the parameter behind it is read
+    # THEN its default is the agreed one
+    assert parameter(template, function["Environment"]["Variables"][variable])["Default"] == default
+
+
+@pytest.mark.parametrize(
+    ("version", "allowed"),
+    [("v4", True), ("2026-03", True), ("2025-12", True), ("v3", False), ("2026-13", False), ("v4 ", False)],
+)
+def test_api_version_parameter_allows_v4_or_a_dated_version(
+    template: Json, version: str, allowed: bool
+) -> None:
+    # GIVEN the HubSpotApiVersion parameter's AllowedPattern
+    pattern = template["Parameters"]["HubSpotApiVersion"]["AllowedPattern"]
+    # WHEN a candidate version is matched (CloudFormation matches the whole value)
+    # THEN only v4 and YYYY-MM pass
+    assert (re.fullmatch(pattern, version) is not None) is allowed
+
+
+def test_batch_mode_parameter_allows_auto_on_off_as_strings(template: Json) -> None:
+    # GIVEN the HubSpotBatchMode parameter (bare on/off would be YAML booleans)
+    # WHEN its allowed values are read
+    # THEN they are the three strings
+    assert template["Parameters"]["HubSpotBatchMode"]["AllowedValues"] == ["auto", "on", "off"]
+
+
+def test_no_token_in_the_template() -> None:
+    # GIVEN the template's text
+    text = TEMPLATE_PATH.read_text(encoding="utf-8")
+    # WHEN it is searched for HubSpot private-app tokens (pat-<region>-<uuid>) and NoEcho parameters
+    # THEN there is none: the token is only ever read from Secrets Manager
+    assert re.search(r"pat-[a-z0-9]+-[0-9a-f]{8}-", text) is None
+    assert "NoEcho" not in text
+
+
+def test_secret_parameter_names_a_secret(template: Json) -> None:
+    # GIVEN the token secret's parameter
+    secret = template["Parameters"]["HubSpotTokenSecretName"]
+    # WHEN its default and pattern are read
+    # THEN the default is the agreed secret name and the pattern admits names, not JSON
+    assert secret["Default"] == "hubspot-unsubscribe-all/hubspot-token"
+    assert re.fullmatch(secret["AllowedPattern"], secret["Default"])
+    assert re.fullmatch(secret["AllowedPattern"], '{"token": "x"}') is None
+
+
+# --- the queues and the SQS event -----------------------------------------------------------------
+
+
+def test_visibility_timeout_is_at_least_six_times_the_function_timeout(
+    resources: Json, function: Json
+) -> None:
+    # GIVEN the source queue and the function
+    queue = resources["UnsubscribeQueue"]["Properties"]
+    # WHEN the visibility timeout is compared with the function timeout
+    # THEN it is at least six times as long (AWS's rule for SQS event sources)
+    assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]
+
+
+def test_source_queue_redrives_to_the_dlq_after_at_least_five_receives(
+    template: Json, resources: Json
+) -> None:
+    # GIVEN the source queue's redrive policy
+    redrive = resources["UnsubscribeQueue"]["Properties"]["RedrivePolicy"]
+    # WHEN its target and receive count are read
+    # THEN it targets the DLQ, after a parameter that defaults to, and cannot go below, 5
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["UnsubscribeDeadLetterQueue", "Arn"]}
+    receives = parameter(template, redrive["maxReceiveCount"])
+    assert receives["Default"] == 5
+    assert receives["MinValue"] >= 5
+
+
+def test_dlq_keeps_messages_14_days_longer_than_the_source_queue(resources: Json) -> None:
+    # GIVEN both queues (a moved message keeps its first enqueue time)
+    dlq = resources["UnsubscribeDeadLetterQueue"]["Properties"]
+    queue = resources["UnsubscribeQueue"]["Properties"]
+    # WHEN their retention periods are compared
+    # THEN the DLQ keeps 14 days, longer than the source queue
+    assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert queue["MessageRetentionPeriod"] < dlq["MessageRetentionPeriod"]
+
+
+@pytest.mark.parametrize("queue", ["UnsubscribeQueue", "UnsubscribeDeadLetterQueue"])
+def test_queues_are_encrypted_at_rest(resources: Json, queue: str) -> None:
+    # GIVEN a queue
+    # WHEN its encryption setting is read
+    # THEN SSE-SQS is on (SNS and EventBridge can deliver to it)
+    assert resources[queue]["Properties"]["SqsManagedSseEnabled"] is True
+
+
+def test_queue_policy_denies_plain_http_on_both_queues(resources: Json) -> None:
+    # GIVEN the queue policy
+    policy = resources["UnsubscribeQueuesPolicy"]["Properties"]
+    # WHEN its statements are read
+    deny = [s for s in statements(policy["PolicyDocument"]) if s["Effect"] == "Deny"]
+    # THEN one denies every SQS action without TLS, on both queues
+    assert len(deny) == 1
+    assert deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny[0]["Action"] == "sqs:*"
+    queues = {"UnsubscribeQueue", "UnsubscribeDeadLetterQueue"}
+    assert {arn["Fn::GetAtt"][0] for arn in deny[0]["Resource"]} == queues
+    assert {ref["Ref"] for ref in policy["Queues"]} == queues
+
+
+def test_sqs_event_reports_partial_batch_failures_with_bounded_concurrency(
+    template: Json, function: Json
+) -> None:
+    # GIVEN the function's SQS event
+    events = function["Events"]
+    sqs = [event["Properties"] for event in events.values() if event["Type"] == "SQS"]
+    assert len(sqs) == 1
+    event = sqs[0]
+    # WHEN its properties and their parameters are read
+    # THEN it polls the source queue, reports failed items, and batch/window/concurrency are tunable
+    assert event["Queue"] == {"Fn::GetAtt": ["UnsubscribeQueue", "Arn"]}
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert parameter(template, event["BatchSize"])["Default"] == 100
+    window = parameter(template, event["MaximumBatchingWindowInSeconds"])
+    assert window["Default"] == 1
+    assert window["MinValue"] >= 1  # a BatchSize above 10 needs a window
+    concurrency = parameter(template, event["ScalingConfig"]["MaximumConcurrency"])
+    assert concurrency["Default"] == 2
+    assert concurrency["MinValue"] == 2
+    assert "rate limit" in concurrency["Description"]
+
+
+def test_translated_event_source_mapping_keeps_report_batch_item_failures(translated: Json) -> None:
+    # GIVEN SAM's translation of the SQS event
+    mappings = resources_of_type(translated, "AWS::Lambda::EventSourceMapping")
+    # WHEN the event source mapping is read
+    # THEN there is one, and it carries the failure reporting the handler's batch response needs
+    assert len(mappings) == 1
+    (mapping,) = mappings.values()
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+# --- the idempotency table ------------------------------------------------------------------------
+
+
+def test_idempotency_table_fits_powertools(resources: Json) -> None:
+    # GIVEN the idempotency table
+    table = resources["IdempotencyTable"]["Properties"]
+    # WHEN its keys, TTL, billing, encryption and backups are read
+    # THEN they are what Powertools' DynamoDB persistence layer expects, on-demand, encrypted, recoverable
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["SSESpecification"]["SSEEnabled"] is True
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+# --- the REST API ---------------------------------------------------------------------------------
+
+
+def test_api_routes_are_exactly_the_contract(function: Json) -> None:
+    # GIVEN the function's API events
+    apis = [event["Properties"] for event in function["Events"].values() if event["Type"] == "Api"]
+    # WHEN their methods and paths are collected
+    # THEN they are the five agreed routes, all on UnsubscribeApi, none opting out of IAM auth
+    assert {(api["Method"].upper(), api["Path"]) for api in apis} == ROUTES
+    assert len(apis) == len(ROUTES)
+    assert all(api["RestApiId"] == {"Ref": "UnsubscribeApi"} for api in apis)
+    assert all("Auth" not in api for api in apis)
+
+
+def test_api_requires_iam_on_every_route_and_invokes_without_caller_credentials(resources: Json) -> None:
+    # GIVEN the API's auth settings
+    auth = resources["UnsubscribeApi"]["Properties"]["Auth"]
+    # WHEN they are read
+    # THEN IAM is the default authorizer and API Gateway invokes the function itself
+    assert auth["DefaultAuthorizer"] == "AWS_IAM"
+    assert auth["InvokeRole"] == "NONE"
+
+
+def test_translated_api_signs_every_method_with_sigv4(translated: Json) -> None:
+    # GIVEN SAM's translation of the API
+    body = translated["Resources"]["UnsubscribeApi"]["Properties"]["Body"]
+    scheme = body["components"]["securitySchemes"]["AWS_IAM"]
+    methods = [(m.upper(), p, op) for p, ops in body["paths"].items() for m, op in ops.items()]
+    # WHEN every method's security and integration are read
+    # THEN all five require SigV4 and none passes the caller's credentials on to Lambda
+    assert scheme["x-amazon-apigateway-authtype"] == "awsSigv4"
+    assert {(method, path) for method, path, _ in methods} == ROUTES
+    for _, _, operation in methods:
+        assert operation["security"] == [{"AWS_IAM": []}]
+        assert "credentials" not in operation["x-amazon-apigateway-integration"]
+
+
+def test_api_stage_is_throttled_traced_and_access_logged(template: Json, resources: Json) -> None:
+    # GIVEN the API's properties
+    api = resources["UnsubscribeApi"]["Properties"]
+    (settings,) = api["MethodSettings"]
+    # WHEN throttling, tracing and logging are read
+    # THEN every method is throttled by parameters, traced, and logged to a retained log group
+    assert (settings["ResourcePath"], settings["HttpMethod"]) == ("/*", "*")
+    assert parameter(template, settings["ThrottlingRateLimit"])["Default"] > 0
+    assert parameter(template, settings["ThrottlingBurstLimit"])["Default"] > 0
+    assert settings["DataTraceEnabled"] is False
+    assert api["TracingEnabled"] is True
+    assert api["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    assert parameter(template, resources["ApiAccessLogGroup"]["Properties"]["RetentionInDays"])
+
+
+def test_access_log_format_is_json_without_the_address_bearing_path(resources: Json) -> None:
+    # GIVEN the access log format
+    log_format = resources["UnsubscribeApi"]["Properties"]["AccessLogSetting"]["Format"]
+    # WHEN it is parsed as JSON
+    fields = json.loads(log_format)
+    # THEN it has the request ids API Gateway requires and logs the route template, not the path
+    assert fields["requestId"] == "$context.requestId"
+    assert fields["resourcePath"] == "$context.resourcePath"
+    assert "$context.path" not in log_format
+
+
+# --- IAM ------------------------------------------------------------------------------------------
+
+
+def test_function_role_grants_exact_actions_on_exact_resources(resources: Json) -> None:
+    # GIVEN the function's explicit role
+    role = resources["UnsubscribeAllFunctionRole"]["Properties"]
+    (policy,) = role["Policies"]
+    granted = {
+        frozenset(as_list(s["Action"])): s["Resource"]
+        for s in statements(policy["PolicyDocument"])
+        if s["Effect"] == "Allow"
+    }
+    # WHEN the grants are compared with what the function does
+    # THEN each action set is on its one resource, and no managed policy is attached
+    assert "ManagedPolicyArns" not in role
+    assert granted == {
+        frozenset({"logs:CreateLogStream", "logs:PutLogEvents"}): {
+            "Fn::GetAtt": ["UnsubscribeAllFunctionLogGroup", "Arn"]
+        },
+        frozenset(XRAY_ACTIONS): "*",
+        frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}): {
+            "Fn::GetAtt": ["IdempotencyTable", "Arn"]
+        },
+        frozenset({"secretsmanager:GetSecretValue"}): {
+            "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
+            ":secret:${HubSpotTokenSecretName}-??????"
+        },
+        frozenset(
+            {
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ChangeMessageVisibility",
+            }
+        ): {"Fn::GetAtt": ["UnsubscribeQueue", "Arn"]},
+        frozenset({"sqs:SendMessage"}): {"Fn::GetAtt": ["UnsubscribeDeadLetterQueue", "Arn"]},
+        frozenset({"kms:Decrypt"}): {"Ref": "HubSpotTokenSecretKmsKeyArn"},
+    }
+
+
+def test_kms_decrypt_is_granted_only_for_a_given_key_and_only_via_secrets_manager(
+    template: Json, resources: Json
+) -> None:
+    # GIVEN the role's conditional KMS statement
+    document = resources["UnsubscribeAllFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    (conditional,) = [s["Fn::If"] for s in document["Statement"] if "Fn::If" in s]
+    # WHEN its condition and the KMS key parameter are read
+    condition, statement, otherwise = conditional
+    # THEN it exists only when a key ARN is given, and is limited to Secrets Manager's use of the key
+    assert template["Conditions"][condition] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "HubSpotTokenSecretKmsKeyArn"}, ""]}]
+    }
+    assert template["Parameters"]["HubSpotTokenSecretKmsKeyArn"]["Default"] == ""
+    assert otherwise == {"Ref": "AWS::NoValue"}
+    assert statement["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}}
+    }
+
+
+def test_no_allow_statement_anywhere_uses_a_wildcard_except_xray(resources: Json) -> None:
+    # GIVEN every Allow statement in every role and policy of the template
+    allows = [
+        (name, statement)
+        for name, body in resources.items()
+        for key in ("Policies", "PolicyDocument")
+        for document in (
+            [p["PolicyDocument"] for p in body.get("Properties", {}).get(key, [])]
+            if key == "Policies"
+            else [body.get("Properties", {}).get(key)]
+        )
+        if document
+        for statement in statements(document)
+        if statement["Effect"] == "Allow"
+    ]
+    assert len(allows) >= 7
+    # WHEN their actions and resources are checked for wildcards
+    # THEN no action is a wildcard, and "*" is a resource only for the X-Ray actions
+    for name, statement in allows:
+        actions = set(as_list(statement["Action"]))
+        assert not any("*" in action for action in actions), (name, actions)
+        if "*" in as_list(statement["Resource"]):
+            assert actions == XRAY_ACTIONS, (name, actions)
+
+
+def test_translated_template_has_no_role_or_managed_policy_made_by_sam(translated: Json) -> None:
+    # GIVEN SAM's translation
+    roles = resources_of_type(translated, "AWS::IAM::Role")
+    # WHEN its roles are listed
+    # THEN they are the template's own (SAM made none, so attached none of its '*' managed policies)
+    assert set(roles) == {"UnsubscribeAllFunctionRole", "ApiGatewayAccountLogRole"}
+    assert all("ManagedPolicyArns" not in role["Properties"] for role in roles.values())
+
+
+def test_function_logs_to_its_own_retained_log_group(template: Json, resources: Json, function: Json) -> None:
+    # GIVEN the function and its log group
+    log_group = resources["UnsubscribeAllFunctionLogGroup"]["Properties"]
+    # WHEN the names are compared
+    # THEN the log group is /aws/lambda/<function name>, retained, and the function is pointed at it
+    assert log_group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/" + function["FunctionName"]["Fn::Sub"]}
+    assert parameter(template, log_group["RetentionInDays"])["Default"] == 30
+    assert function["LoggingConfig"]["LogGroup"] == {"Ref": "UnsubscribeAllFunctionLogGroup"}
+
+
+# --- alarms, dashboard, outputs -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("alarm", "expected"),
+    [
+        ("DeadLetterQueueMessagesAlarm", ("AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                                          {"Fn::GetAtt": ["UnsubscribeDeadLetterQueue", "QueueName"]})),
+        ("FunctionErrorsAlarm", ("AWS/Lambda", "Errors", {"Ref": FUNCTION})),
+        ("FunctionThrottlesAlarm", ("AWS/Lambda", "Throttles", {"Ref": FUNCTION})),
+        ("QueueOldestMessageAgeAlarm", ("AWS/SQS", "ApproximateAgeOfOldestMessage",
+                                        {"Fn::GetAtt": ["UnsubscribeQueue", "QueueName"]})),
+    ],
+)  # fmt: skip
+def test_alarms_watch_the_right_metric_and_notify_the_optional_topic(
+    template: Json, resources: Json, alarm: str, expected: tuple[str, str, Json]
+) -> None:
+    # GIVEN an alarm
+    properties = resources[alarm]["Properties"]
+    # WHEN its metric and actions are read
+    # THEN it watches this stack's resource and notifies the topic only when one is given
+    namespace, metric, dimension = expected
+    assert (properties["Namespace"], properties["MetricName"]) == (namespace, metric)
+    assert [d["Value"] for d in properties["Dimensions"]] == [dimension]
+    notify = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+    assert properties["AlarmActions"] == notify
+    assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
+
+
+def test_dlq_alarm_fires_on_a_single_message(resources: Json) -> None:
+    # GIVEN the DLQ alarm
+    properties = resources["DeadLetterQueueMessagesAlarm"]["Properties"]
+    # WHEN its threshold is read
+    # THEN any visible message breaches it
+    assert (properties["ComparisonOperator"], properties["Threshold"]) == ("GreaterThanThreshold", 0)
+
+
+def test_dashboard_shows_function_queues_and_custom_metrics(resources: Json) -> None:
+    # GIVEN the dashboard body with its ${...} substitutions filled in
+    body_template, variables = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    body = json.loads(re.sub(r"\$\{[^}]+\}", "x", body_template))
+    metrics = [m for w in body["widgets"] for m in w["properties"]["metrics"]]
+    # WHEN the metrics it plots are collected (".", "..." repeat the previous row's fields)
+    named = {(row[0], row[1]) for row in metrics if row[0] != "..."}
+    lambda_metrics = {name for namespace, name in named if namespace in {"AWS/Lambda", "."}}
+    custom_rows = [row for row in metrics if row[0] == "HubSpotUnsubscribeAll"]
+    plotted = {row[1] for row in metrics if row[0] in {"HubSpotUnsubscribeAll", "."}}
+    # THEN it has the function's, the queues' and every custom metric, under the service dimension
+    assert {"Invocations", "Errors", "Throttles", "Duration"} <= lambda_metrics
+    assert plotted >= CUSTOM_METRICS
+    assert all(row[2:4] == ["service", "hubspot-unsubscribe-all"] for row in custom_rows)
+    assert "${UnsubscribeAllFunction}" in body_template
+    assert variables == {
+        "QueueName": {"Fn::GetAtt": ["UnsubscribeQueue", "QueueName"]},
+        "DeadLetterQueueName": {"Fn::GetAtt": ["UnsubscribeDeadLetterQueue", "QueueName"]},
+    }
+
+
+def test_outputs_are_the_contract(template: Json) -> None:
+    # GIVEN the template's outputs
+    outputs = template["Outputs"]
+    # WHEN their names and values are read
+    # THEN they are the agreed seven, the URLs and ARNs of this stack's resources
+    assert set(outputs) == {
+        "ApiUrl",
+        "QueueUrl",
+        "QueueArn",
+        "DeadLetterQueueUrl",
+        "DeadLetterQueueArn",
+        "FunctionName",
+        "IdempotencyTableName",
+    }
+    assert outputs["ApiUrl"]["Value"] == {
+        "Fn::Sub": "https://${UnsubscribeApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${UnsubscribeApi.Stage}/"
+    }
+    assert outputs["QueueUrl"]["Value"] == {"Ref": "UnsubscribeQueue"}
+    assert outputs["DeadLetterQueueArn"]["Value"] == {"Fn::GetAtt": ["UnsubscribeDeadLetterQueue", "Arn"]}
+    assert outputs["IdempotencyTableName"]["Value"] == {"Ref": "IdempotencyTable"}
+
+
+def test_every_checkov_skip_gives_a_reason(resources: Json) -> None:
+    # GIVEN every checkov skip in the template's metadata
+    skips = [
+        (name, skip)
+        for name, body in resources.items()
+        for skip in body.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips
+    # WHEN each is read
+    # THEN it names a check and says why
+    for name, skip in skips:
+        assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), name
+        assert len(skip["comment"]) > 30, (name, skip["id"])
+
+
+# --- the loader -----------------------------------------------------------------------------------
+
+
+def test_loader_turns_short_forms_into_long_forms_and_keeps_the_version_a_string() -> None:
+    # GIVEN a template in short form
+    text = (
+        "AWSTemplateFormatVersion: 2010-09-09\n"
+        "Resources:\n"
+        "  A:\n"
+        "    Properties:\n"
+        "      Arn: !GetAtt B.Outputs.Arn\n"
+        "      Name: !Sub ${AWS::StackName}-a\n"
+        "      Flag: !If [Cond, !Ref P, !Ref AWS::NoValue]\n"
+        "      Both: !And [!Condition C1, !Not [!Equals [!Ref P, '']]]\n"
+    )
+    # WHEN it is loaded
+    loaded = loads_template(text)
+    # THEN every tag has its long form, and the version is a string, not a date
+    properties = loaded["Resources"]["A"]["Properties"]
+    assert loaded["AWSTemplateFormatVersion"] == "2010-09-09"
+    assert properties["Arn"] == {"Fn::GetAtt": ["B", "Outputs.Arn"]}
+    assert properties["Name"] == {"Fn::Sub": "${AWS::StackName}-a"}
+    assert properties["Flag"] == {"Fn::If": ["Cond", {"Ref": "P"}, {"Ref": "AWS::NoValue"}]}
+    assert properties["Both"] == {
+        "Fn::And": [{"Condition": "C1"}, {"Fn::Not": [{"Fn::Equals": [{"Ref": "P"}, ""]}]}]
+    }
+
+
+def test_loader_rejects_a_repeated_key() -> None:
+    # GIVEN YAML that repeats a key (PyYAML would keep the last one silently)
+    text = "Resources:\n  A: {Type: X}\n  A: {Type: Y}\n"
+    # WHEN it is loaded
+    # THEN it is rejected, as CloudFormation rejects it
+    with pytest.raises(Exception, match="repeated keys"):
+        loads_template(text)
+
+
+# --- the sample events ----------------------------------------------------------------------------
+
+
+def test_every_agreed_sample_event_exists() -> None:
+    # GIVEN the events folder
+    # WHEN its events are listed
+    # THEN the agreed ones are all there
+    assert {
+        "sqs-batch",
+        "sqs-sns-wrapped",
+        "sqs-eventbridge-wrapped",
+        "api-unsubscribe-all",
+        "api-unsubscribe-all-status",
+        "api-facade-unsubscribe-all",
+        "api-facade-batch-unsubscribe-all",
+    } <= set(event_names())
+
+
+@pytest.mark.parametrize("name", [n for n in event_names() if n.startswith("sqs-")])
+def test_sqs_events_carry_valid_unsubscribe_requests(name: str) -> None:
+    # GIVEN an SQS sample event
+    records = load_event(name)["Records"]
+    for record in records:
+        # WHEN each record's body is unwrapped to the unsubscribe request
+        request = unwrap(json.loads(record["body"]))
+        # THEN the record is consistent and the request follows the message contract
+        assert record["eventSource"] == "aws:sqs"
+        assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324
+        address = request.get("subscriberIdString", request.get("email"))
+        assert isinstance(address, str)
+        assert address.endswith("@example.com")
+        assert set(request) <= {
+            "subscriberIdString",
+            "email",
+            "businessUnitId",
+            "verbose",
+            "idempotencyKey",
+            "channel",
+        }
+        assert request.get("businessUnitId", 0) >= 0
+        assert request.get("channel", "EMAIL") == "EMAIL"
+
+
+def test_sqs_batch_event_has_the_optional_fields() -> None:
+    # GIVEN the batch sample
+    requests = [json.loads(r["body"]) for r in load_event("sqs-batch")["Records"]]
+    # WHEN its requests are read
+    # THEN there are several, one with a business unit, one with an idempotency key, one aliased
+    assert len(requests) >= 3
+    assert any("businessUnitId" in r for r in requests)
+    assert any("idempotencyKey" in r for r in requests)
+    assert any("email" in r for r in requests)
+    assert len({r.get("subscriberIdString", r.get("email")) for r in requests}) == len(requests)
+
+
+@pytest.mark.parametrize(
+    ("name", "wrapper"),
+    [("sqs-sns-wrapped", "Type"), ("sqs-eventbridge-wrapped", "detail-type")],
+)
+def test_wrapped_events_are_wrapped(name: str, wrapper: str) -> None:
+    # GIVEN a wrapped sample
+    bodies = [json.loads(r["body"]) for r in load_event(name)["Records"]]
+    # WHEN the bodies are read
+    # THEN each is the wrapper, not the plain request
+    assert bodies
+    assert all(wrapper in body and "subscriberIdString" not in body for body in bodies)
+
+
+@pytest.mark.parametrize("name", [n for n in event_names() if n.startswith("api-")])
+def test_api_events_match_a_template_route_as_api_gateway_rest_sends_it(name: str) -> None:
+    # GIVEN an API Gateway (REST, proxy) sample event
+    event = load_event(name)
+    route = (event["httpMethod"], event["resource"])
+    # WHEN its path is compared with its route template and path parameters
+    parameters = event["pathParameters"] or {}
+    filled = event["resource"]
+    for key, value in parameters.items():
+        filled = filled.replace("{" + key + "}", urllib.parse.quote(value, safe=""))
+    # THEN the route exists, the path is the percent-encoded fill-in of it, the parameters decoded
+    assert route in ROUTES
+    assert event["path"] == filled
+    assert "@" not in event["path"]
+    assert all("%" not in value for value in parameters.values())
+    assert event["requestContext"]["resourcePath"] == event["resource"]
+    assert event["requestContext"]["path"] == f"/{STAGE}{event['path']}"
+    assert event["requestContext"]["stage"] == STAGE
+    assert event["isBase64Encoded"] is False
+    assert event["requestContext"]["identity"]["userArn"].startswith("arn:aws:iam::")
+    if event["body"] is not None:
+        assert event["headers"]["Content-Type"] == "application/json"
+        json.loads(event["body"])
+
+
+def test_api_unsubscribe_all_event_has_a_body_and_an_idempotency_key() -> None:
+    # GIVEN the POST /unsubscribe-all sample
+    event = load_event("api-unsubscribe-all")
+    # WHEN its body and headers are read
+    body = json.loads(event["body"])
+    # THEN it names an example.com subscriber and carries an Idempotency-Key (single and multi-value)
+    assert body["subscriberIdString"].endswith("@example.com")
+    assert event["headers"]["Idempotency-Key"]
+    assert event["multiValueHeaders"]["Idempotency-Key"] == [event["headers"]["Idempotency-Key"]]
+
+
+def test_load_event_returns_a_fresh_copy() -> None:
+    # GIVEN a loaded event that a test changed
+    first = load_event("sqs-batch")
+    first["Records"].clear()
+    # WHEN it is loaded again
+    second = load_event("sqs-batch.json")
+    # THEN the change did not leak
+    assert second["Records"]
