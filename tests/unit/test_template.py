@@ -548,21 +548,47 @@ def test_dlq_alarm_fires_on_a_single_message(resources: Json) -> None:
     assert (properties["ComparisonOperator"], properties["Threshold"]) == ("GreaterThanThreshold", 0)
 
 
+def dashboard_metrics(widgets: list[Json]) -> tuple[list[tuple[str, ...]], list[str]]:
+    """Every metric row in full (the "." and "..." shorthands expanded), and every math expression."""
+    rows: list[tuple[str, ...]] = []
+    expressions: list[str] = []
+    for widget in widgets:
+        previous: list[str] = []
+        for row in widget["properties"]["metrics"]:
+            fields = [field for field in row if not isinstance(field, dict)]
+            if not fields:
+                expressions.extend(field["expression"] for field in row if "expression" in field)
+                continue
+            if fields[0] == "...":
+                fields = previous + fields[1:]
+            fields = [previous[i] if field == "." else field for i, field in enumerate(fields)]
+            rows.append(tuple(fields))
+            previous = fields
+    return rows, expressions
+
+
 def test_dashboard_shows_function_queues_and_custom_metrics(resources: Json) -> None:
-    # GIVEN the dashboard body with its ${...} substitutions filled in
+    # GIVEN the dashboard body (its ${...} placeholders all sit inside JSON strings)
     body_template, variables = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
-    body = json.loads(re.sub(r"\$\{[^}]+\}", "x", body_template))
-    metrics = [m for w in body["widgets"] for m in w["properties"]["metrics"]]
-    # WHEN the metrics it plots are collected (".", "..." repeat the previous row's fields)
-    named = {(row[0], row[1]) for row in metrics if row[0] != "..."}
-    lambda_metrics = {name for namespace, name in named if namespace in {"AWS/Lambda", "."}}
-    custom_rows = [row for row in metrics if row[0] == "HubSpotUnsubscribeAll"]
-    plotted = {row[1] for row in metrics if row[0] in {"HubSpotUnsubscribeAll", "."}}
+    # WHEN the metrics it plots are collected
+    rows, expressions = dashboard_metrics(json.loads(body_template)["widgets"])
+    function_rows = {row[1] for row in rows if row[0] == "AWS/Lambda"}
+    queue_rows = {(row[1], row[3]) for row in rows if row[0] == "AWS/SQS"}
+    custom_rows = [row for row in rows if row[0] == "HubSpotUnsubscribeAll"]
+    searched = {name for e in expressions for name in re.findall(r'MetricName="(\w+)"', e)}
     # THEN it has the function's, the queues' and every custom metric, under the service dimension
-    assert {"Invocations", "Errors", "Throttles", "Duration"} <= lambda_metrics
-    assert plotted >= CUSTOM_METRICS
-    assert all(row[2:4] == ["service", "hubspot-unsubscribe-all"] for row in custom_rows)
-    assert "${UnsubscribeAllFunction}" in body_template
+    assert all(
+        row[2:] == ("FunctionName", "${UnsubscribeAllFunction}") for row in rows if row[0] == "AWS/Lambda"
+    )
+    assert function_rows == {"Invocations", "Errors", "Throttles", "Duration"}
+    assert queue_rows >= {
+        ("ApproximateNumberOfMessagesVisible", "${QueueName}"),
+        ("ApproximateAgeOfOldestMessage", "${QueueName}"),
+        ("ApproximateNumberOfMessagesVisible", "${DeadLetterQueueName}"),
+    }
+    assert all(row[2:] == ("service", "hubspot-unsubscribe-all") for row in custom_rows)
+    assert {row[1] for row in custom_rows} | searched == CUSTOM_METRICS
+    assert all('service="hubspot-unsubscribe-all"' in e for e in expressions)
     assert variables == {
         "QueueName": {"Fn::GetAtt": ["UnsubscribeQueue", "QueueName"]},
         "DeadLetterQueueName": {"Fn::GetAtt": ["UnsubscribeDeadLetterQueue", "QueueName"]},
