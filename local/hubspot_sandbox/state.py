@@ -22,13 +22,14 @@ class SandboxState:
     def __init__(self, config: SandboxConfig) -> None:
         self.lock = threading.Lock()
         self.initial_config = config
-        self.seed = config.seed if config.seed is not None else secrets.randbelow(2**32)
+        self.initial_seed = config.seed if config.seed is not None else secrets.randbelow(2**32)
         self.reset()
 
     def reset(self) -> None:
-        """Back to how it started: settings, tokens, limits, faults, opt-outs and call log."""
+        """Back to how it started: settings, seed, tokens, limits, faults, opt-outs and call log."""
         config = self.initial_config
         self.config = config
+        self.seed = self.initial_seed
         self.tokens = TokenRegistry(config.tokens)
         self.limiter = RateLimiter(config.rate_limit, config.rate_window_ms, config.daily_limit)
         self.faults = FaultInjector(config.fault_rates, self.seed)
