@@ -10,8 +10,7 @@ from typing import Any, Self
 from local.hubspot_sandbox.admin import handle_admin_request, is_admin_target
 from local.hubspot_sandbox.api import handle_api_request
 from local.hubspot_sandbox.calls import CallRecord
-from local.hubspot_sandbox.clock import iso_utc
-from local.hubspot_sandbox.config import SandboxConfig, config_as_json, with_changes
+from local.hubspot_sandbox.config import SandboxConfig, with_changes
 from local.hubspot_sandbox.faults import FaultKind, parse_scripted_fault
 from local.hubspot_sandbox.server import HangUp, IncomingRequest, Reply, SandboxHTTPServer
 from local.hubspot_sandbox.state import SandboxState
@@ -85,9 +84,12 @@ class HubSpotSandbox:
         return f"http://{shown}:{port}"
 
     def configure(self, **changes: Any) -> None:
-        """Change settings at run time: any SandboxConfig field but host, port, tokens, log_requests."""
+        """Change settings at run time: any SandboxConfig field but host, port, tokens, log_requests.
+
+        Giving a seed restarts the fault and jitter sequences from it, so a run can be replayed.
+        """
         with self._state.lock:
-            self._state.apply_config(with_changes(self._state.config, changes))
+            self._state.apply_config(with_changes(self._state.config, changes), reseed="seed" in changes)
 
     def set_tokens(self, tokens: Mapping[str, Iterable[str]]) -> None:
         """Accept exactly these tokens, with these scopes."""
@@ -122,28 +124,9 @@ class HubSpotSandbox:
             return self._state.opt_outs.successful_unsubscribes()
 
     def state(self) -> dict[str, Any]:
-        """Settings, opt-outs, counters and limits as JSON (never a token)."""
+        """Settings, seed, opt-outs, counters, limits used and pending script as JSON (never a token)."""
         with self._state.lock:
-            state = self._state
-            return {
-                "seed": state.seed,
-                "config": config_as_json(state.config),
-                "tokenCount": len(state.tokens),
-                "optOuts": [
-                    {
-                        "subscriberIdString": opt_out.subscriber,
-                        "businessUnitId": opt_out.business_unit_id,
-                        "optedOutAt": iso_utc(opt_out.at),
-                    }
-                    for opt_out in state.opt_outs.all()
-                ],
-                "successfulUnsubscribes": state.opt_outs.successful_unsubscribes(),
-                "rateLimit": state.rate_limit_usage(),
-                "scriptedFaults": [
-                    None if fault is None else fault.value for fault in state.faults.pending_script
-                ],
-                "callCount": len(state.calls),
-            }
+            return self._state.as_json()
 
     def reset(self) -> None:
         """Back to how it started: settings, tokens, limits, faults, opt-outs and the call log."""

@@ -7,10 +7,12 @@ import secrets
 import threading
 import time
 from datetime import UTC, date, datetime
+from typing import Any
 
 from local.hubspot_sandbox.auth import TokenRegistry
 from local.hubspot_sandbox.calls import CallLog
-from local.hubspot_sandbox.config import SandboxConfig
+from local.hubspot_sandbox.clock import iso_utc
+from local.hubspot_sandbox.config import SandboxConfig, config_as_json
 from local.hubspot_sandbox.faults import FaultInjector
 from local.hubspot_sandbox.opt_outs import OptOutStore
 from local.hubspot_sandbox.rate_limit import RateLimiter, Rejection
@@ -37,8 +39,9 @@ class SandboxState:
         self.opt_outs = OptOutStore()
         self.calls = CallLog()
 
-    def apply_config(self, config: SandboxConfig) -> None:
-        if config.seed is not None and config.seed != self.seed:
+    def apply_config(self, config: SandboxConfig, *, reseed: bool = False) -> None:
+        """Use new settings; `reseed` restarts the fault and jitter sequences from `config.seed`."""
+        if reseed and config.seed is not None:
             self.seed = config.seed
             self.faults.reseed(config.seed)
             self.jitter.seed(config.seed + 1)
@@ -57,8 +60,26 @@ class SandboxState:
     def rate_limit_headers(self) -> dict[str, str]:
         return self.limiter.headers(time.monotonic(), _today())
 
-    def rate_limit_usage(self) -> dict[str, int]:
-        return self.limiter.usage(time.monotonic(), _today())
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "config": config_as_json(self.config),
+            "tokenCount": len(self.tokens),
+            "optOuts": [
+                {
+                    "subscriberIdString": opt_out.subscriber,
+                    "businessUnitId": opt_out.business_unit_id,
+                    "optedOutAt": iso_utc(opt_out.at),
+                }
+                for opt_out in self.opt_outs.all()
+            ],
+            "successfulUnsubscribes": self.opt_outs.successful_unsubscribes(),
+            "rateLimit": self.limiter.usage(time.monotonic(), _today()),
+            "scriptedFaults": [
+                None if fault is None else fault.value for fault in self.faults.pending_script
+            ],
+            "callCount": len(self.calls),
+        }
 
 
 def _today() -> date:

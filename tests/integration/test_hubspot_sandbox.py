@@ -772,13 +772,14 @@ def test_fault_rates_with_a_seed_replay_the_same_faults(
         hubspot_sandbox.configure(seed=1234, fault_rates={"500": 0.5})
         return [client.request("GET", single("a@x.com")).status for _ in range(40)]
 
-    # WHEN the same run is made twice, with a reset between
+    # WHEN the same run is made again, straight after and after a reset
     first = run()
+    again = run()
     hubspot_sandbox.reset()
-    second = run()
+    after_reset = run()
 
-    # THEN the faults fall on the same calls, and both outcomes occur
-    assert first == second
+    # THEN the faults fall on the same calls each time, and both outcomes occur
+    assert first == again == after_reset
     assert set(first) == {200, 500}
 
 

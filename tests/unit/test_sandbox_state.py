@@ -76,7 +76,7 @@ def test_a_new_seed_at_run_time_replays_its_faults() -> None:
     state.faults.next_fault()
 
     # WHEN the seed changes at run time
-    state.apply_config(with_changes(config, {"seed": 99}))
+    state.apply_config(with_changes(config, {"seed": 99}), reseed=True)
 
     # THEN the faults follow the new seed from its start
     assert [state.faults.next_fault() for _ in range(30)] == expected
