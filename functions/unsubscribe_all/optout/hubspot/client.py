@@ -1,0 +1,379 @@
+"""HubSpot's unsubscribe-all operations over urllib3 (no SDK speaks the v4 paths).
+
+One client per process: it owns a pooled connection manager reused across calls, retries only
+what can succeed by retrying, paces itself inside the account's rate limit, and never lets a
+call outlive the caller's deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import urllib3
+
+from optout.deadline import Deadline
+from optout.hubspot.error_mapping import error_from_response, is_already_unsubscribed
+from optout.hubspot.errors import (
+    AuthenticationError,
+    HubSpotError,
+    PermanentError,
+    RateLimitedError,
+    TransientError,
+    UnexpectedResponseError,
+)
+from optout.hubspot.pacing import RateLimitPacer, SlotWaitTooLongError
+from optout.hubspot.responses import (
+    NO_STATUS_CHANGE,
+    SubscriptionStatus,
+    UnsubscribeAllResult,
+    UnsubscribeAllStatus,
+    batch_results_by_subscriber,
+    parse_subscription_statuses,
+    parse_unsubscribe_all,
+    parse_unsubscribe_all_status,
+    subscribers_named_in,
+)
+from optout.hubspot.retry import RetryPolicy
+from optout.hubspot.tokens import TokenSource
+
+API_VERSION_PATTERN = re.compile(r"v4|\d{4}-\d{2}")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+# Below this, an attempt cannot finish: give up rather than start it.
+MIN_ATTEMPT_S = 0.05
+
+
+def validate_base_url(base_url: str) -> str:
+    """The base URL without a trailing slash; https is required except on loopback."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError("must be an http(s) URL with a host, e.g. https://api.hubapi.com")
+    if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
+        raise ValueError("must use https (plain http is accepted only for a loopback sandbox)")
+    if parts.query or parts.fragment:
+        raise ValueError("must not carry a query or fragment")
+    return base_url.rstrip("/")
+
+
+def validate_api_version(api_version: str) -> str:
+    if not API_VERSION_PATTERN.fullmatch(api_version):
+        raise ValueError("must be 'v4' or a date version such as '2026-03'")
+    return api_version
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    base_url: str = "https://api.hubapi.com"
+    api_version: str = "v4"
+    connect_timeout_s: float = 3.05
+    read_timeout_s: float = 10.0
+    batch_size: int = 100
+    max_connections: int = 10
+    # Used when a caller passes no deadline of its own.
+    default_deadline_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        validate_base_url(self.base_url)
+        validate_api_version(self.api_version)
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One HTTP exchange with HubSpot, for metrics: `status` is None when no answer came."""
+
+    operation: str
+    status: int | None
+    duration_s: float
+    inputs: int
+    error_kind: str | None
+
+
+CallObserver = Callable[[CallRecord], None]
+
+
+@dataclass
+class BatchOutcome:
+    """Each input of a batch unsubscribe-all, exactly as given, mapped to its result or error."""
+
+    succeeded: dict[str, UnsubscribeAllResult] = field(default_factory=dict)
+    failed: dict[str, HubSpotError] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Response:
+    status: int
+    headers: Mapping[str, str]
+    body: Mapping[str, Any]
+
+
+def _json_object(data: bytes) -> Mapping[str, Any]:
+    try:
+        decoded = json.loads(data) if data else {}
+    except ValueError:
+        return {}
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+class HubSpotClient:
+    def __init__(
+        self,
+        tokens: TokenSource,
+        config: ClientConfig | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        pacer: RateLimitPacer | None = None,
+        observer: CallObserver | None = None,
+        pool: urllib3.PoolManager | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config or ClientConfig()
+        self._tokens = tokens
+        self._retry = retry or RetryPolicy()
+        self._pacer = pacer or RateLimitPacer()
+        self._observer = observer
+        self._sleep = sleep
+        # urllib3 verifies certificates by default; retries are ours, so urllib3 makes none.
+        self._pool = pool or urllib3.PoolManager(
+            num_pools=2, maxsize=self.config.max_connections, retries=False, cert_reqs="CERT_REQUIRED"
+        )
+        base_url = validate_base_url(self.config.base_url)
+        self._prefix = f"{base_url}/communication-preferences/{self.config.api_version}"
+
+    def __repr__(self) -> str:
+        return f"HubSpotClient(base_url={self.config.base_url!r}, api_version={self.config.api_version!r})"
+
+    def unsubscribe_all(
+        self,
+        subscriber: str,
+        *,
+        business_unit_id: int | None = None,
+        verbose: bool = False,
+        deadline: Deadline | None = None,
+    ) -> UnsubscribeAllResult:
+        url = self._url(("statuses", subscriber, "unsubscribe-all"), business_unit_id, verbose)
+        try:
+            response = self._call(
+                "unsubscribe_all", method="POST", url=url, payload=None, inputs=1, deadline=deadline
+            )
+        except PermanentError as error:
+            if not is_already_unsubscribed(error.status or 0, error.body):
+                raise
+            already = SubscriptionStatus(None, "UNSUBSCRIBED", NO_STATUS_CHANGE, business_unit_id)
+            return UnsubscribeAllResult(subscriber, (already,), error.body)
+        return parse_unsubscribe_all(subscriber, response.body)
+
+    def unsubscribe_all_status(
+        self,
+        subscriber: str,
+        *,
+        business_unit_id: int | None = None,
+        verbose: bool = False,
+        deadline: Deadline | None = None,
+    ) -> UnsubscribeAllStatus:
+        url = self._url(("statuses", subscriber, "unsubscribe-all"), business_unit_id, verbose)
+        response = self._call(
+            "unsubscribe_all_status", method="GET", url=url, payload=None, inputs=1, deadline=deadline
+        )
+        return parse_unsubscribe_all_status(subscriber, response.body)
+
+    def unsubscribe_all_batch(
+        self,
+        subscribers: Sequence[str],
+        *,
+        business_unit_id: int | None = None,
+        verbose: bool = False,
+        deadline: Deadline | None = None,
+    ) -> BatchOutcome:
+        """Unsubscribes many in as few calls as the batch size allows; never raises HubSpotError.
+
+        Inputs that differ only in case are one subscriber to HubSpot and are sent once. A 400
+        that names its offending inputs fails just those, and the rest are sent again; one that
+        names none fails every input of its chunk with `batch_wide` set.
+        """
+        deadline = deadline or Deadline.after(self.config.default_deadline_s)
+        representative: dict[str, str] = {}
+        for subscriber in subscribers:
+            representative.setdefault(subscriber.casefold(), subscriber)
+        unique = list(representative.values())
+        outcome = BatchOutcome()
+        for chunk in _chunks(unique, self.config.batch_size):
+            self._unsubscribe_chunk(chunk, business_unit_id, verbose, deadline, outcome, isolate=True)
+        for subscriber in subscribers:
+            sent_as = representative[subscriber.casefold()]
+            if sent_as in outcome.succeeded:
+                outcome.succeeded[subscriber] = outcome.succeeded[sent_as]
+            else:
+                outcome.failed[subscriber] = outcome.failed[sent_as]
+        return outcome
+
+    def _unsubscribe_chunk(
+        self,
+        chunk: list[str],
+        business_unit_id: int | None,
+        verbose: bool,
+        deadline: Deadline,
+        outcome: BatchOutcome,
+        *,
+        isolate: bool,
+    ) -> None:
+        by_folded = {subscriber.casefold(): subscriber for subscriber in chunk}
+        url = self._url(("statuses", "batch", "unsubscribe-all"), business_unit_id, verbose)
+        try:
+            response = self._call(
+                "batch_unsubscribe_all",
+                method="POST",
+                url=url,
+                payload={"inputs": chunk},
+                inputs=len(chunk),
+                deadline=deadline,
+            )
+        except PermanentError as error:
+            offending = subscribers_named_in(error.body, by_folded) if isolate else set()
+            for subscriber in offending:
+                outcome.failed[subscriber] = PermanentError(
+                    error.message, status=error.status, category=error.category
+                )
+            rest = [subscriber for subscriber in chunk if subscriber not in offending]
+            if offending and rest:
+                self._unsubscribe_chunk(rest, business_unit_id, verbose, deadline, outcome, isolate=False)
+            elif not offending:
+                for subscriber in chunk:
+                    outcome.failed[subscriber] = PermanentError(
+                        error.message, batch_wide=True, status=error.status, category=error.category
+                    )
+            return
+        except HubSpotError as error:
+            for subscriber in chunk:
+                outcome.failed[subscriber] = error
+            return
+        self._map_batch_answer(chunk, by_folded, response.body, outcome)
+
+    @staticmethod
+    def _map_batch_answer(
+        chunk: list[str], by_folded: Mapping[str, str], body: Mapping[str, Any], outcome: BatchOutcome
+    ) -> None:
+        entries = batch_results_by_subscriber(body)
+        errors = body.get("errors")
+        for entry in errors if isinstance(errors, list) else ():
+            if not isinstance(entry, Mapping):
+                continue
+            message = str(entry.get("message") or "HubSpot reported an error for this input")
+            category = entry.get("category") if isinstance(entry.get("category"), str) else None
+            permanent = category == "VALIDATION_ERROR" or str(entry.get("status", "")).startswith("4")
+            for subscriber in subscribers_named_in(entry, by_folded):
+                if subscriber.casefold() not in entries:
+                    error_type = PermanentError if permanent else TransientError
+                    outcome.failed[subscriber] = error_type(message, category=category)
+        for subscriber in chunk:
+            entry = entries.get(subscriber.casefold())
+            if entry is not None:
+                outcome.succeeded[subscriber] = UnsubscribeAllResult(
+                    subscriber, parse_subscription_statuses(entry.get("statuses")), entry
+                )
+            elif subscriber not in outcome.failed:
+                outcome.failed[subscriber] = UnexpectedResponseError(
+                    "HubSpot's batch answer left this input out"
+                )
+
+    def _url(self, segments: Sequence[str], business_unit_id: int | None, verbose: bool) -> str:
+        # Each segment is percent-encoded whole (safe=""), so an email's / ? # % stay inside it.
+        path = "/".join(quote(segment, safe="") for segment in segments)
+        query: dict[str, str] = {"channel": "EMAIL"}
+        if business_unit_id is not None:
+            query["businessUnitId"] = str(business_unit_id)
+        if verbose:
+            query["verbose"] = "true"
+        return f"{self._prefix}/{path}?{urlencode(query)}"
+
+    def _call(
+        self,
+        operation: str,
+        *,
+        method: str,
+        url: str,
+        payload: Mapping[str, Any] | None,
+        inputs: int,
+        deadline: Deadline | None,
+    ) -> _Response:
+        """Performs one operation with retries; returns a 2xx answer or raises HubSpotError."""
+        deadline = deadline or Deadline.after(self.config.default_deadline_s)
+        body = json.dumps(payload).encode() if payload is not None else None
+        attempt = 1
+        token_refreshed = False
+        while True:
+            try:
+                return self._attempt(
+                    operation, method=method, url=url, body=body, inputs=inputs, deadline=deadline
+                )
+            except AuthenticationError:
+                if token_refreshed:
+                    raise
+                self._tokens.refresh()
+                token_refreshed = True
+                continue
+            except HubSpotError as error:
+                if isinstance(error, RateLimitedError) and not error.is_daily:
+                    self._pacer.pause(error.retry_after_s)
+                delay = self._retry.delay_before_retry(error, attempt)
+                if delay is None or not deadline.allows(delay + MIN_ATTEMPT_S):
+                    raise
+                self._sleep(delay)
+                attempt += 1
+
+    def _attempt(
+        self, operation: str, *, method: str, url: str, body: bytes | None, inputs: int, deadline: Deadline
+    ) -> _Response:
+        if not deadline.allows(MIN_ATTEMPT_S):
+            raise TransientError(f"{operation}: no time left to call HubSpot")
+        headers = {"Authorization": f"Bearer {self._tokens.token()}", "Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            with self._pacer.slot(deadline, self._retry.max_rate_limit_wait_s) as slot:
+                remaining = deadline.remaining()
+                if remaining < MIN_ATTEMPT_S:
+                    raise TransientError(f"{operation}: no time left to call HubSpot")
+                timeout = urllib3.Timeout(
+                    connect=min(self.config.connect_timeout_s, remaining),
+                    read=min(self.config.read_timeout_s, remaining),
+                )
+                started = time.monotonic()
+                raw = self._pool.request(
+                    method, url, body=body, headers=headers, timeout=timeout, redirect=False
+                )
+                slot.headers = raw.headers
+        except SlotWaitTooLongError as waiting:
+            raise RateLimitedError(
+                str(waiting), retry_after_s=waiting.wait_s, policy="CLIENT_PACING"
+            ) from None
+        except urllib3.exceptions.HTTPError as exc:
+            # urllib3's own message can hold the URL, and so the email: name the failure only.
+            error: HubSpotError = TransientError(f"{operation}: {type(exc).__name__} talking to HubSpot")
+            self._record(operation, None, started, inputs, error)
+            raise error from None
+        response = _Response(raw.status, raw.headers, _json_object(raw.data))
+        if 200 <= response.status < 300:
+            self._record(operation, response.status, started, inputs, None)
+            return response
+        error = error_from_response(response.status, response.headers, response.body)
+        self._record(operation, response.status, started, inputs, error)
+        raise error
+
+    def _record(
+        self, operation: str, status: int | None, started: float, inputs: int, error: HubSpotError | None
+    ) -> None:
+        if self._observer is not None:
+            duration = time.monotonic() - started
+            self._observer(CallRecord(operation, status, duration, inputs, error.kind if error else None))
