@@ -1,11 +1,34 @@
-"""Fixtures shared by every test tier."""
+"""Fixtures shared by every test tier: the HubSpot sandbox, moto, and the function's stack on them."""
 
+from __future__ import annotations
+
+import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 
+import boto3
 import pytest
 
+from local.aws_resources import (
+    LocalResources,
+    QueueOverrides,
+    TemplateReader,
+    create_resources,
+    function_environment,
+)
 from local.hubspot_sandbox import ALL_SCOPES, HubSpotSandbox, SandboxConfig
+from local.lambda_context import LocalLambdaContext
+from local.moto_endpoint import MotoEndpoint
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """As on Lambda, the template's static settings are in the environment before `app` is imported
+    (Powertools reads the service name and metrics namespace when its objects are created)."""
+    for name, value in TemplateReader.from_file().function_globals()["Environment"]["Variables"].items():
+        if isinstance(value, str):
+            os.environ.setdefault(name, value)
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 
 @pytest.fixture
@@ -19,3 +42,58 @@ def hubspot_sandbox(hubspot_token: str) -> Iterator[HubSpotSandbox]:
     """A local HubSpot on a free loopback port, reset for each test; see local/hubspot_sandbox."""
     with HubSpotSandbox(SandboxConfig(tokens={hubspot_token: ALL_SCOPES})) as sandbox:
         yield sandbox
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[MotoEndpoint]:
+    """moto over HTTP on a free port, one per test process; tests keep apart by resource names."""
+    with MotoEndpoint() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def aws(moto_endpoint: MotoEndpoint, monkeypatch: pytest.MonkeyPatch) -> boto3.session.Session:
+    """boto3 pointed at moto (through the standard environment variables) for this test."""
+    for name, value in moto_endpoint.environment().items():
+        monkeypatch.setenv(name, value)
+    return boto3.session.Session()
+
+
+@dataclass(frozen=True)
+class FunctionStack:
+    """The function's resources on moto and its environment, as template.yaml describes them."""
+
+    resources: LocalResources
+    environment: dict[str, str]
+    hubspot: HubSpotSandbox
+    session: boto3.session.Session
+
+
+@pytest.fixture
+def queue_overrides() -> QueueOverrides:
+    """Override in a test module to shorten the template's queue timeouts."""
+    return QueueOverrides()
+
+
+@pytest.fixture
+def function_stack(
+    aws: boto3.session.Session,
+    hubspot_sandbox: HubSpotSandbox,
+    hubspot_token: str,
+    queue_overrides: QueueOverrides,
+    monkeypatch: pytest.MonkeyPatch,
+) -> FunctionStack:
+    """A fresh stack per test, with the function's environment set in os.environ."""
+    reader = TemplateReader.from_file()
+    resources = create_resources(
+        reader, f"t{uuid.uuid4().hex[:12]}", hubspot_token, overrides=queue_overrides
+    )
+    environment = function_environment(reader, resources, hubspot_sandbox.base_url)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return FunctionStack(resources, environment, hubspot_sandbox, aws)
+
+
+@pytest.fixture
+def lambda_context() -> LocalLambdaContext:
+    return LocalLambdaContext()

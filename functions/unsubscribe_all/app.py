@@ -1,0 +1,61 @@
+"""Lambda entry point (template.yaml `Handler: app.lambda_handler`), for SQS and API Gateway.
+
+Thin on purpose: recognise the trigger, hand the event to its adapter, return the answer. The
+runtime (settings, clients, adapters) is built on the first invocation, never at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from optout.api import UnsubscribeApi
+from optout.observability import logger, metrics, tracer
+from optout.runtime import Runtime
+from optout.settings import Settings, SettingsError
+from optout.sqs_trigger import handle_sqs_event
+
+
+class ConfigurationError(Exception):
+    """The function's environment is missing or has an invalid setting (named in the message)."""
+
+
+class UnrecognisedEventError(Exception):
+    """The event came from neither SQS nor an API Gateway REST API."""
+
+
+@cache
+def current_runtime() -> tuple[Runtime, UnsubscribeApi]:
+    try:
+        settings = Settings.from_environment()
+    except SettingsError as error:
+        logger.error("invalid configuration", setting=error.name, problem=error.problem)
+        raise ConfigurationError(str(error)) from None
+    runtime = Runtime.from_settings(settings)
+    return runtime, UnsubscribeApi(runtime)
+
+
+def _is_sqs_event(event: Mapping[str, Any]) -> bool:
+    records = event.get("Records")
+    return isinstance(records, list) and bool(records) and records[0].get("eventSource") == "aws:sqs"
+
+
+def _is_rest_api_event(event: Mapping[str, Any]) -> bool:
+    return "httpMethod" in event and "requestContext" in event
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
+    runtime, api = current_runtime()
+    if _is_sqs_event(event):
+        return handle_sqs_event(event, context, runtime)
+    if _is_rest_api_event(event):
+        logger.set_correlation_id(event["requestContext"].get("requestId"))
+        return api.resolver.resolve(event, context)
+    logger.error("unrecognised event", top_level_keys=sorted(event)[:10])
+    raise UnrecognisedEventError("expected an SQS event or an API Gateway REST API proxy event")

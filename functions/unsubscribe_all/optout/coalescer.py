@@ -1,0 +1,105 @@
+"""Gathers the HubSpot requests of one invocation's records so they go out together.
+
+Powertools wraps idempotency around one function call per record, while HubSpot's batch
+endpoint wants many records in one HTTP call. Each record's idempotent function runs on its
+own thread and, inside it, hands its request to the coalescer and waits. The coalescer knows how
+many records may still submit; once each has either submitted or finished without a call
+(replayed from the store, say), it sends everything gathered in one go and wakes each waiter
+with its own outcome. A record held up (a slow idempotency-store write) cannot hold the others
+for long: after `linger_s` what has been gathered goes out, and later arrivals form a new round.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+from optout.hubspot.errors import TransientError
+from optout.observability import logger
+from optout.unsubscribe_request import UnsubscribeRequest
+from optout.unsubscriber import Outcome, Target
+
+SendRound = Callable[[Sequence[UnsubscribeRequest]], Mapping[Target, Outcome]]
+
+
+class Coalescer:
+    def __init__(self, expected: int, send: SendRound, linger_s: float = 0.1) -> None:
+        self._send = send
+        self._linger_s = linger_s
+        self._changed = threading.Condition()
+        self._undecided = expected
+        self._gathered: list[UnsubscribeRequest] = []
+        self._first_gathered_at = 0.0
+        self._sending = False
+        self._unanswered: set[Target] = set()
+        self._outcomes: dict[Target, Outcome] = {}
+
+    def ticket(self) -> Ticket:
+        """One per expected record; the record either submits through it or closes it."""
+        return Ticket(self)
+
+    def _submit(self, request: UnsubscribeRequest) -> Outcome:
+        target = request.target
+        with self._changed:
+            self._undecided -= 1
+            # A target already asked for (by a record with another key) rides on that call.
+            if target not in self._outcomes and target not in self._unanswered:
+                if not self._gathered:
+                    self._first_gathered_at = time.monotonic()
+                self._gathered.append(request)
+                self._unanswered.add(target)
+            self._changed.notify_all()
+            while target not in self._outcomes:
+                if self._sending:
+                    self._changed.wait()
+                elif self._gathered and (self._undecided == 0 or self._time_until_due() <= 0):
+                    self._send_round()
+                else:
+                    self._changed.wait(self._time_until_due())
+            return self._outcomes[target]
+
+    def _close(self) -> None:
+        with self._changed:
+            self._undecided -= 1
+            self._changed.notify_all()
+
+    def _time_until_due(self) -> float:
+        return max(0.0, self._first_gathered_at + self._linger_s - time.monotonic())
+
+    def _send_round(self) -> None:
+        """Sends what is gathered, with the lock released during the HTTP calls."""
+        batch, self._gathered = self._gathered, []
+        self._sending = True
+        self._changed.release()
+        try:
+            outcomes = dict(self._send(batch))
+        except Exception as error:
+            logger.exception("sending a round of HubSpot requests failed", requests=len(batch))
+            failure = TransientError(f"sending to HubSpot failed: {type(error).__name__}")
+            outcomes = {request.target: failure for request in batch}
+        finally:
+            self._changed.acquire()
+        self._sending = False
+        self._outcomes.update(outcomes)
+        self._unanswered.difference_update(request.target for request in batch)
+        self._changed.notify_all()
+
+
+class Ticket:
+    """A record's place in the round: `submit` at most once, then `close` in any case."""
+
+    def __init__(self, coalescer: Coalescer) -> None:
+        self._coalescer = coalescer
+        self._used = False
+
+    def submit(self, request: UnsubscribeRequest) -> Outcome:
+        if self._used:
+            raise RuntimeError("a ticket submits once")
+        self._used = True
+        return self._coalescer._submit(request)
+
+    def close(self) -> None:
+        if not self._used:
+            self._used = True
+            self._coalescer._close()

@@ -1,0 +1,89 @@
+"""Parks messages that can never succeed on the dead-letter queue at once, saying why.
+
+Such a message is not retried maxReceiveCount times first: it goes to the DLQ with its original
+body and the reason as message attributes, and only then is it acknowledged. A message that
+could not be parked is reported back, so the caller retries it instead of losing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from optout.masking import mask_emails_in_text
+from optout.observability import logger
+from optout.unsubscribe_request import Reason
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef, SendMessageBatchRequestEntryTypeDef
+
+SEND_BATCH_LIMIT = 10
+MAX_DETAIL_LENGTH = 512
+_INPUT_REASONS = frozenset(Reason) - {Reason.HUBSPOT_REJECTED, Reason.IDEMPOTENCY_KEY_REUSED}
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    message_id: str
+    body: str
+    reason: Reason
+    detail: str
+    source_arn: str
+    receive_count: str
+
+
+def category_of(reason: Reason) -> str:
+    """`validation` for a message that was never a valid request, else who refused it."""
+    if reason in _INPUT_REASONS:
+        return "validation"
+    return "hubspot" if reason is Reason.HUBSPOT_REJECTED else "idempotency"
+
+
+def _attribute(value: str) -> MessageAttributeValueTypeDef:
+    return {"DataType": "String", "StringValue": value or "-"}
+
+
+class DeadLetterQueue:
+    def __init__(self, queue_url: str, sqs: Callable[[], SQSClient]) -> None:
+        self._queue_url = queue_url
+        self._sqs = sqs
+
+    def park(self, letters: Sequence[DeadLetter]) -> set[str]:
+        """Sends the letters; returns the message ids that could not be parked."""
+        not_parked: set[str] = set()
+        failed_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        for start in range(0, len(letters), SEND_BATCH_LIMIT):
+            chunk = {
+                str(index): letter for index, letter in enumerate(letters[start : start + SEND_BATCH_LIMIT])
+            }
+            entries: list[SendMessageBatchRequestEntryTypeDef] = [
+                {
+                    "Id": entry_id,
+                    "MessageBody": letter.body,
+                    "MessageAttributes": {
+                        "reason": _attribute(letter.reason.value),
+                        "category": _attribute(category_of(letter.reason)),
+                        "detail": _attribute(mask_emails_in_text(letter.detail)[:MAX_DETAIL_LENGTH]),
+                        "sourceMessageId": _attribute(letter.message_id),
+                        "sourceQueueArn": _attribute(letter.source_arn),
+                        "receiveCount": _attribute(letter.receive_count),
+                        "failedAt": _attribute(failed_at),
+                    },
+                }
+                for entry_id, letter in chunk.items()
+            ]
+            try:
+                response = self._sqs().send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+            except (BotoCoreError, ClientError) as error:
+                logger.error("could not park messages on the dead-letter queue", error=type(error).__name__)
+                not_parked.update(letter.message_id for letter in chunk.values())
+                continue
+            for failure in response.get("Failed", []):
+                logger.error("the dead-letter queue refused a message", code=failure.get("Code"))
+                not_parked.add(chunk[failure["Id"]].message_id)
+        return not_parked

@@ -1,0 +1,117 @@
+"""The function's configuration, read once from the environment and checked before any work.
+
+Names are a contract with template.yaml and other tooling; a bad value fails with a
+SettingsError that names the variable, never later as a traceback inside boto3 or urllib3.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+from optout.hubspot.client import ClientConfig, validate_api_version, validate_base_url
+
+T = TypeVar("T")
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; `name` is the environment variable."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name} {problem}")
+        self.name = name
+        self.problem = problem
+
+
+class BatchMode(StrEnum):
+    """Whether SQS batches use HubSpot's batch endpoint (`auto`: when a batch has several records)."""
+
+    AUTO = "auto"
+    ON = "on"
+    OFF = "off"
+
+    @classmethod
+    def parse(cls, value: str) -> BatchMode:
+        try:
+            return cls(value.lower())
+        except ValueError:
+            raise ValueError("must be one of auto, on, off") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    token_secret_id: str
+    idempotency_table_name: str
+    dead_letter_queue_url: str
+    source_queue_url: str | None
+    hubspot: ClientConfig
+    batch_mode: BatchMode
+    max_concurrency: int
+    idempotency_ttl_s: int
+    token_cache_s: int
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = _Environment(os.environ if environ is None else environ)
+        max_concurrency = env.integer("HUBSPOT_MAX_CONCURRENCY", default=8, minimum=1, maximum=64)
+        return cls(
+            token_secret_id=env.required("HUBSPOT_TOKEN_SECRET_ID"),
+            idempotency_table_name=env.required("IDEMPOTENCY_TABLE_NAME"),
+            dead_letter_queue_url=env.url("DEAD_LETTER_QUEUE_URL", required=True) or "",
+            source_queue_url=env.url("SOURCE_QUEUE_URL", required=False),
+            hubspot=ClientConfig(
+                base_url=env.checked("HUBSPOT_BASE_URL", "https://api.hubapi.com", validate_base_url),
+                api_version=env.checked("HUBSPOT_API_VERSION", "v4", validate_api_version),
+                batch_size=env.integer("HUBSPOT_BATCH_SIZE", default=100, minimum=1, maximum=1000),
+                max_connections=max_concurrency,
+            ),
+            batch_mode=env.checked("HUBSPOT_BATCH_MODE", "auto", BatchMode.parse),
+            max_concurrency=max_concurrency,
+            idempotency_ttl_s=env.integer(
+                "IDEMPOTENCY_TTL_SECONDS", default=14 * 24 * 3600, minimum=60, maximum=366 * 24 * 3600
+            ),
+            token_cache_s=env.integer("HUBSPOT_TOKEN_CACHE_SECONDS", default=300, minimum=0, maximum=86400),
+        )
+
+
+class _Environment:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def _value(self, name: str) -> str | None:
+        value = self._environ.get(name, "").strip()
+        return value or None
+
+    def required(self, name: str) -> str:
+        value = self._value(name)
+        if value is None:
+            raise SettingsError(name, "is not set")
+        return value
+
+    def checked(self, name: str, default: str, parse: Callable[[str], T]) -> T:
+        value = self._value(name) or default
+        try:
+            return parse(value)
+        except ValueError as error:
+            raise SettingsError(name, f"{error} (got {value!r})") from None
+
+    def integer(self, name: str, *, default: int, minimum: int, maximum: int) -> int:
+        value = self._value(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise SettingsError(name, f"must be a whole number (got {value!r})") from None
+        if not minimum <= number <= maximum:
+            raise SettingsError(name, f"must be between {minimum} and {maximum} (got {number})")
+        return number
+
+    def url(self, name: str, *, required: bool) -> str | None:
+        value = self.required(name) if required else self._value(name)
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise SettingsError(name, f"must be a queue URL such as https://sqs... (got {value!r})")
+        return value

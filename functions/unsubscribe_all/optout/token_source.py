@@ -1,0 +1,84 @@
+"""The HubSpot token, read from AWS Secrets Manager and cached for a few minutes.
+
+The secret's value is the token itself, or JSON with a `token` key. After a 401 the client asks
+for a fresh read, since the secret may have been rotated; concurrent 401s share one read.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from optout.hubspot.errors import TokenUnavailableError
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+# A refresh asked for within this long of the last read reuses it (a burst of 401s).
+MIN_REFRESH_INTERVAL_S = 1.0
+
+
+def token_from_secret(value: str) -> str:
+    text = value.strip()
+    if text.startswith("{"):
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            raise TokenUnavailableError("the secret looks like JSON but is not valid JSON") from None
+        token = decoded.get("token") if isinstance(decoded, dict) else None
+        if not isinstance(token, str):
+            raise TokenUnavailableError("the secret is JSON without a string 'token' key")
+        text = token.strip()
+    if not text:
+        raise TokenUnavailableError("the secret is empty")
+    return text
+
+
+class SecretsManagerTokenSource:
+    def __init__(
+        self,
+        secret_id: str,
+        secretsmanager: Callable[[], SecretsManagerClient],
+        max_age_s: float = 300,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._secret_id = secret_id
+        self._secretsmanager = secretsmanager
+        self._max_age_s = max_age_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._read_at = 0.0
+
+    def __repr__(self) -> str:
+        return f"SecretsManagerTokenSource(secret_id={self._secret_id!r})"
+
+    def token(self) -> str:
+        return self._current(self._max_age_s)
+
+    def refresh(self) -> str:
+        return self._current(MIN_REFRESH_INTERVAL_S)
+
+    def _current(self, max_age_s: float) -> str:
+        with self._lock:
+            if self._token is None or self._clock() - self._read_at >= max_age_s:
+                self._token = self._read()
+                self._read_at = self._clock()
+            return self._token
+
+    def _read(self) -> str:
+        try:
+            response = self._secretsmanager().get_secret_value(SecretId=self._secret_id)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "unknown")
+            raise TokenUnavailableError(f"could not read the HubSpot token secret ({code})") from None
+        except BotoCoreError as error:
+            raise TokenUnavailableError(f"could not reach Secrets Manager ({type(error).__name__})") from None
+        if "SecretString" not in response:
+            raise TokenUnavailableError("the secret has no string value")
+        return token_from_secret(response["SecretString"])

@@ -1,0 +1,180 @@
+"""The function's AWS resources on the local AWS, created from template.yaml's own properties.
+
+Queue, dead-letter queue, idempotency table and token secret get the attributes the template
+gives them (visibility timeout, retention, redrive policy, key schema, TTL attribute), and the
+function's environment is the template's, with references resolved to the local resources, so
+local runs and the deployed stack cannot drift apart. Names carry a prefix, so several stacks
+(parallel tests) share one endpoint without meeting.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+from local.cfn_template import Template, load_template
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
+
+TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "template.yaml"
+FUNCTION = "UnsubscribeAllFunction"
+QUEUE = "UnsubscribeQueue"
+DEAD_LETTER_QUEUE = "UnsubscribeDeadLetterQueue"
+TABLE = "IdempotencyTable"
+SECRET_PARAMETER = "HubSpotTokenSecretName"  # noqa: S105 - a parameter name, not a secret
+
+
+@dataclass(frozen=True)
+class QueueOverrides:
+    """Local-only changes to the template's queue attributes (short timeouts for fast tests)."""
+
+    visibility_timeout_s: int | None = None
+    max_receive_count: int | None = None
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    queue_url: str
+    queue_arn: str
+    dead_letter_queue_url: str
+    dead_letter_queue_arn: str
+    table_name: str
+    secret_id: str
+    # Template parameters as resolved for this stack (defaults, then overrides).
+    parameters: Mapping[str, str] = field(default_factory=dict)
+
+
+class TemplateReader:
+    """Reads resource properties and parameters, resolving `Ref`s to parameters."""
+
+    def __init__(self, template: Template, parameter_overrides: Mapping[str, str] | None = None) -> None:
+        self.template = template
+        declared = template.get("Parameters", {})
+        self.parameters = {name: str(spec.get("Default", "")) for name, spec in declared.items()}
+        self.parameters.update(parameter_overrides or {})
+
+    @classmethod
+    def from_file(
+        cls, path: Path = TEMPLATE_PATH, parameter_overrides: Mapping[str, str] | None = None
+    ) -> TemplateReader:
+        return cls(load_template(path), parameter_overrides)
+
+    def properties(self, logical_id: str) -> dict[str, Any]:
+        properties: dict[str, Any] = self.template["Resources"][logical_id]["Properties"]
+        return properties
+
+    def function_globals(self) -> dict[str, Any]:
+        globals_: dict[str, Any] = self.template.get("Globals", {}).get("Function", {})
+        return globals_
+
+    def value(self, node: Any, resources: Mapping[str, str] | None = None) -> Any:
+        """A property value with `Ref`s to parameters (and, when given, resources) resolved."""
+        if isinstance(node, dict) and set(node) == {"Ref"}:
+            name = node["Ref"]
+            if name in self.parameters:
+                return self.parameters[name]
+            if resources is not None and name in resources:
+                return resources[name]
+            raise KeyError(f"template reference {name!r} cannot be resolved locally")
+        return node
+
+
+def _create_queue(
+    sqs: SQSClient, name: str, attributes: Mapping[QueueAttributeNameType, str]
+) -> tuple[str, str]:
+    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def _queue_attributes(reader: TemplateReader, logical_id: str) -> dict[QueueAttributeNameType, str]:
+    properties = reader.properties(logical_id)
+    attributes: dict[QueueAttributeNameType, str] = {}
+    names: tuple[QueueAttributeNameType, ...] = (
+        "VisibilityTimeout",
+        "MessageRetentionPeriod",
+        "DelaySeconds",
+        "MaximumMessageSize",
+    )
+    for name in names:
+        if name in properties:
+            attributes[name] = str(reader.value(properties[name]))
+    if properties.get("SqsManagedSseEnabled"):
+        attributes["SqsManagedSseEnabled"] = "true"
+    return attributes
+
+
+def create_resources(
+    reader: TemplateReader,
+    name_prefix: str,
+    token: str,
+    *,
+    overrides: QueueOverrides | None = None,
+    session: boto3.session.Session | None = None,
+) -> LocalResources:
+    """Creates the queue (with its redrive policy), the DLQ, the table and the token secret."""
+    session = session or boto3.session.Session()
+    sqs: SQSClient = session.client("sqs")
+    dynamodb: DynamoDBClient = session.client("dynamodb")
+    secrets: SecretsManagerClient = session.client("secretsmanager")
+    overrides = overrides or QueueOverrides()
+
+    dlq_url, dlq_arn = _create_queue(sqs, f"{name_prefix}-dlq", _queue_attributes(reader, DEAD_LETTER_QUEUE))
+
+    queue_attributes = _queue_attributes(reader, QUEUE)
+    redrive = reader.properties(QUEUE)["RedrivePolicy"]
+    max_receive_count = overrides.max_receive_count or int(reader.value(redrive["maxReceiveCount"]))
+    queue_attributes["RedrivePolicy"] = json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count}
+    )
+    if overrides.visibility_timeout_s is not None:
+        queue_attributes["VisibilityTimeout"] = str(overrides.visibility_timeout_s)
+    queue_url, queue_arn = _create_queue(sqs, f"{name_prefix}-queue", queue_attributes)
+
+    table = reader.properties(TABLE)
+    table_name = f"{name_prefix}-idempotency"
+    dynamodb.create_table(
+        TableName=table_name,
+        AttributeDefinitions=table["AttributeDefinitions"],
+        KeySchema=table["KeySchema"],
+        BillingMode=table["BillingMode"],
+    )
+    ttl = table["TimeToLiveSpecification"]
+    dynamodb.update_time_to_live(
+        TableName=table_name,
+        TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": bool(ttl["Enabled"])},
+    )
+
+    secret_id = f"{name_prefix}/{reader.parameters[SECRET_PARAMETER]}"
+    secrets.create_secret(Name=secret_id, SecretString=json.dumps({"token": token}))
+    return LocalResources(
+        queue_url, queue_arn, dlq_url, dlq_arn, table_name, secret_id, dict(reader.parameters)
+    )
+
+
+def function_environment(
+    reader: TemplateReader, resources: LocalResources, hubspot_base_url: str
+) -> dict[str, str]:
+    """The function's environment from the template, pointed at the local resources and HubSpot."""
+    variables: dict[str, Any] = {
+        **reader.function_globals().get("Environment", {}).get("Variables", {}),
+        **reader.properties(FUNCTION).get("Environment", {}).get("Variables", {}),
+    }
+    by_logical_id = {
+        QUEUE: resources.queue_url,
+        DEAD_LETTER_QUEUE: resources.dead_letter_queue_url,
+        TABLE: resources.table_name,
+    }
+    environment = {name: str(reader.value(value, by_logical_id)) for name, value in variables.items()}
+    environment["HUBSPOT_TOKEN_SECRET_ID"] = resources.secret_id
+    environment["HUBSPOT_BASE_URL"] = hubspot_base_url
+    return environment

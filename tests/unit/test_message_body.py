@@ -1,0 +1,107 @@
+"""From an SQS message body (bare, SNS- or EventBridge-wrapped) to a checked request."""
+
+import json
+
+import pytest
+
+from optout.message_body import MAX_BODY_BYTES, parse_message_body
+from optout.unsubscribe_request import InvalidRequestError, Reason, UnsubscribeRequest
+from tests.events import load_event
+
+
+def sns_envelope(message: object) -> dict[str, object]:
+    return {"Type": "Notification", "MessageId": "m-1", "Message": json.dumps(message)}
+
+
+def sns(message: object) -> str:
+    return json.dumps(sns_envelope(message))
+
+
+def eventbridge(detail: object) -> dict[str, object]:
+    return {"version": "0", "detail-type": "OptOut", "source": "app.settings", "detail": detail}
+
+
+def test_a_bare_request_with_every_field_is_parsed():
+    body = json.dumps(
+        {
+            "subscriberIdString": "jane@example.com",
+            "businessUnitId": 3,
+            "verbose": True,
+            "idempotencyKey": "k-1",
+            "channel": "EMAIL",
+            "producerField": "ignored",
+        }
+    )
+    assert parse_message_body(body) == UnsubscribeRequest("jane@example.com", 3, True, "k-1")
+
+
+def test_email_is_an_alias_of_subscriber_id_string():
+    assert parse_message_body('{"email": "jane@example.com"}').subscriber == "jane@example.com"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        sns({"subscriberIdString": "jane@example.com"}),
+        json.dumps(eventbridge({"subscriberIdString": "jane@example.com"})),
+        sns(eventbridge({"subscriberIdString": "jane@example.com"})),
+        sns(sns_envelope(eventbridge({"subscriberIdString": "jane@example.com"}))),
+    ],
+    ids=["sns", "eventbridge", "eventbridge-in-sns", "eventbridge-in-sns-in-sns"],
+)
+def test_envelopes_are_unwrapped(body):
+    assert parse_message_body(body).subscriber == "jane@example.com"
+
+
+@pytest.mark.parametrize(
+    "event_name", ["sqs-sns-wrapped.json", "sqs-eventbridge-wrapped.json", "sqs-batch.json"]
+)
+def test_the_sample_events_bodies_parse(event_name):
+    for record in load_event(event_name)["Records"]:
+        assert "@" in parse_message_body(record["body"]).subscriber
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("", Reason.MALFORMED_JSON),
+        ("   ", Reason.MALFORMED_JSON),
+        ("{not json", Reason.MALFORMED_JSON),
+        ("[" * 100_000 + "]" * 100_000, Reason.TOO_LARGE),
+        ("[" * 20_000 + "]" * 20_000, Reason.MALFORMED_JSON),
+        ("1" * 5000, Reason.MALFORMED_JSON),
+        ('"jane@example.com"', Reason.NOT_AN_OBJECT),
+        ("[]", Reason.NOT_AN_OBJECT),
+        ("{}", Reason.MISSING_SUBSCRIBER),
+        ('{"subscriberIdString": null}', Reason.MISSING_SUBSCRIBER),
+        ('{"subscriberIdString": "a@x.com", "subscriberIdString": "b@x.com"}', Reason.DUPLICATE_KEY),
+        ('{"subscriberIdString": "not-an-email"}', Reason.INVALID_EMAIL),
+        ('{"subscriberIdString": 42}', Reason.INVALID_FIELD),
+        ('{"subscriberIdString": "a@x.com", "email": "b@x.com"}', Reason.INVALID_FIELD),
+        ('{"subscriberIdString": "a@x.com", "businessUnitId": -1}', Reason.INVALID_FIELD),
+        ('{"subscriberIdString": "a@x.com", "businessUnitId": 9223372036854775808}', Reason.INVALID_FIELD),
+        ('{"subscriberIdString": "a@x.com", "businessUnitId": "3"}', Reason.INVALID_FIELD),
+        ('{"subscriberIdString": "a@x.com", "businessUnitId": true}', Reason.INVALID_FIELD),
+        ('{"subscriberIdString": "a@x.com", "businessUnitId": 1.5}', Reason.INVALID_FIELD),
+        ('{"subscriberIdString": "a@x.com", "verbose": "yes"}', Reason.INVALID_FIELD),
+        ('{"subscriberIdString": "a@x.com", "idempotencyKey": ""}', Reason.INVALID_FIELD),
+        ('{"subscriberIdString": "a@x.com", "idempotencyKey": "a\\nb"}', Reason.INVALID_FIELD),
+        ('{"subscriberIdString": "a@x.com", "channel": "SMS"}', Reason.UNSUPPORTED_CHANNEL),
+        ("x" * (MAX_BODY_BYTES + 1), Reason.TOO_LARGE),
+        (
+            sns(sns_envelope(sns_envelope(sns_envelope({"subscriberIdString": "a@x.com"})))),
+            Reason.ENVELOPE_TOO_DEEP,
+        ),
+    ],
+)
+def test_broken_bodies_are_refused_with_a_reason(body, reason):
+    with pytest.raises(InvalidRequestError) as raised:
+        parse_message_body(body)
+    assert raised.value.reason is reason
+
+
+def test_the_fingerprint_ignores_case_and_key_but_not_what_is_asked():
+    plain = UnsubscribeRequest("Jane@Example.com", None, False, "k-1")
+    assert plain.fingerprint() == UnsubscribeRequest("jane@example.com", None, False, "k-2").fingerprint()
+    assert plain.fingerprint() != UnsubscribeRequest("jane@example.com", 1, False).fingerprint()
+    assert plain.fingerprint() != UnsubscribeRequest("john@example.com").fingerprint()
