@@ -4,30 +4,32 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from local.moto_endpoint import ACCOUNT_ID, REGION
 
 
-@dataclass
-class LocalLambdaContext:
-    function_name: str = "hubspot-unsubscribe-all-local"
-    memory_limit_in_mb: int = 256
-    timeout_s: float = 30.0
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    started_at: float = field(default_factory=time.monotonic)
+class LocalLambdaContext(LambdaContext):
+    """Powertools' LambdaContext, filled in as Lambda fills it, with a running clock."""
 
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
+    def __init__(
+        self,
+        *,
+        function_name: str = "hubspot-unsubscribe-all-local",
+        memory_limit_in_mb: int = 256,
+        timeout_s: float = 30.0,
+        aws_request_id: str | None = None,
+    ) -> None:
+        self._function_name = function_name
+        self._function_version = "$LATEST"
+        self._invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}"
+        self._memory_limit_in_mb = memory_limit_in_mb
+        self._aws_request_id = aws_request_id or str(uuid.uuid4())
+        self._log_group_name = f"/aws/lambda/{function_name}"
+        self._log_stream_name = f"local/{self._aws_request_id}"
+        self.timeout_s = timeout_s
+        self.started_at = time.monotonic()
 
-    @property
-    def function_version(self) -> str:
-        return "$LATEST"
-
-    @property
-    def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
+    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]
         return max(0, int((self.started_at + self.timeout_s - time.monotonic()) * 1000))

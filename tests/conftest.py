@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -82,8 +84,11 @@ def function_stack(
     hubspot_token: str,
     queue_overrides: QueueOverrides,
     monkeypatch: pytest.MonkeyPatch,
-) -> FunctionStack:
-    """A fresh stack per test, with the function's environment set in os.environ."""
+) -> Iterator[FunctionStack]:
+    """A fresh stack per test, with the function's environment set in os.environ, and a cold
+    container: the handler builds its runtime from that environment on the first invocation."""
+    import app  # noqa: PLC0415 - only after pytest_configure has set Powertools' environment
+
     reader = TemplateReader.from_file()
     resources = create_resources(
         reader, f"t{uuid.uuid4().hex[:12]}", hubspot_token, overrides=queue_overrides
@@ -91,9 +96,24 @@ def function_stack(
     environment = function_environment(reader, resources, hubspot_sandbox.base_url)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    return FunctionStack(resources, environment, hubspot_sandbox, aws)
+    app.current_runtime.cache_clear()
+    yield FunctionStack(resources, environment, hubspot_sandbox, aws)
+    app.current_runtime.cache_clear()
 
 
 @pytest.fixture
 def lambda_context() -> LocalLambdaContext:
     return LocalLambdaContext()
+
+
+@pytest.fixture
+def function_logs() -> Iterator[io.StringIO]:
+    """Everything the function logs (formatted as in Lambda: JSON lines, addresses masked)."""
+    from optout.observability import logger  # noqa: PLC0415 - after pytest_configure, as `app`
+
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    captured = io.StringIO()
+    original = handler.setStream(captured)
+    yield captured
+    handler.setStream(original)

@@ -6,7 +6,7 @@ runtime (settings, clients, adapters) is built on the first invocation, never at
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -47,11 +47,25 @@ def _is_rest_api_event(event: Mapping[str, Any]) -> bool:
     return "httpMethod" in event and "requestContext" in event
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+Handler = Callable[[dict[str, Any], LambdaContext], Mapping[str, Any]]
+
+
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
+    return instrumented_handler()(event, context)
+
+
+@cache
+def instrumented_handler() -> Handler:
+    """`handle` inside Powertools' logging, tracing and metrics, put together on first use."""
+    traced = tracer().capture_lambda_handler(capture_response=False)(metrics.log_metrics(handle))
+    instrumented: Handler = logger.inject_lambda_context(clear_state=True)(traced)
+    return instrumented
+
+
+def handle(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
     runtime, api = current_runtime()
+    # In-progress idempotency records then expire with this invocation, so a timed-out one is retried.
+    runtime.idempotency.register_lambda_context(context)
     if _is_sqs_event(event):
         return handle_sqs_event(event, context, runtime)
     if _is_rest_api_event(event):

@@ -34,7 +34,8 @@ class RotatingToken:
     def token(self) -> str:
         return self._tokens[0]
 
-    def refresh(self) -> str:
+    def refresh(self, refused: str) -> str:
+        assert refused == self._tokens[0]
         self.refreshes += 1
         if len(self._tokens) > 1:
             self._tokens.pop(0)

@@ -158,7 +158,7 @@ class UnsubscribeApi:
         return decode_json(body)
 
     def _identity(self, request: UnsubscribeRequest) -> str:
-        header = self.resolver.current_event.get_header_value("Idempotency-Key", case_sensitive=False)
+        header = self.resolver.current_event.headers.get("Idempotency-Key")
         if header is not None and request.idempotency_key is not None and header != request.idempotency_key:
             raise ApiError.invalid("the Idempotency-Key header and idempotencyKey differ", "Idempotency-Key")
         key = header if header is not None else request.idempotency_key

@@ -42,7 +42,6 @@ class IdempotencyGuard:
         self._guarded: Callable[..., dict[str, Any]] | None = None
 
     def register_lambda_context(self, context: LambdaContext) -> None:
-        """In-progress records then expire with the invocation, so a timed-out one is retried."""
         self.config.register_lambda_context(context)
 
     def run(

@@ -100,7 +100,6 @@ def _settle(records: list[SQSRecord], deadline: Deadline, runtime: Runtime) -> d
 def handle_sqs_event(
     event: dict[str, Any], context: LambdaContext, runtime: Runtime
 ) -> PartialItemFailureResponse:
-    runtime.idempotency.register_lambda_context(context)
     deadline = Deadline.for_invocation(context, SAFETY_MARGIN_S)
     records = [SQSRecord(raw) for raw in event["Records"]]
     results = _settle(records, deadline, runtime)

@@ -1,7 +1,8 @@
 """The HubSpot token, read from AWS Secrets Manager and cached for a few minutes.
 
 The secret's value is the token itself, or JSON with a `token` key. After a 401 the client asks
-for a fresh read, since the secret may have been rotated; concurrent 401s share one read.
+for a fresh read, since the secret may have been rotated; of several calls refused with the same
+token at once, the first re-reads the secret and the others take what it found.
 """
 
 from __future__ import annotations
@@ -18,9 +19,6 @@ from optout.hubspot.errors import TokenUnavailableError
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
-
-# A refresh asked for within this long of the last read reuses it (a burst of 401s).
-MIN_REFRESH_INTERVAL_S = 1.0
 
 
 def token_from_secret(value: str) -> str:
@@ -59,14 +57,15 @@ class SecretsManagerTokenSource:
         return f"SecretsManagerTokenSource(secret_id={self._secret_id!r})"
 
     def token(self) -> str:
-        return self._current(self._max_age_s)
-
-    def refresh(self) -> str:
-        return self._current(MIN_REFRESH_INTERVAL_S)
-
-    def _current(self, max_age_s: float) -> str:
         with self._lock:
-            if self._token is None or self._clock() - self._read_at >= max_age_s:
+            if self._token is None or self._clock() - self._read_at >= self._max_age_s:
+                self._token = self._read()
+                self._read_at = self._clock()
+            return self._token
+
+    def refresh(self, refused: str) -> str:
+        with self._lock:
+            if self._token is None or self._token == refused:
                 self._token = self._read()
                 self._read_at = self._clock()
             return self._token

@@ -313,14 +313,21 @@ class HubSpotClient:
         attempt = 1
         token_refreshed = False
         while True:
+            token = self._tokens.token()
             try:
                 return self._attempt(
-                    operation, method=method, url=url, body=body, inputs=inputs, deadline=deadline
+                    operation,
+                    token=token,
+                    method=method,
+                    url=url,
+                    body=body,
+                    inputs=inputs,
+                    deadline=deadline,
                 )
             except AuthenticationError:
                 if token_refreshed:
                     raise
-                self._tokens.refresh()
+                self._tokens.refresh(token)
                 token_refreshed = True
                 continue
             except HubSpotError as error:
@@ -333,11 +340,19 @@ class HubSpotClient:
                 attempt += 1
 
     def _attempt(
-        self, operation: str, *, method: str, url: str, body: bytes | None, inputs: int, deadline: Deadline
+        self,
+        operation: str,
+        *,
+        token: str,
+        method: str,
+        url: str,
+        body: bytes | None,
+        inputs: int,
+        deadline: Deadline,
     ) -> _Response:
         if not deadline.allows(MIN_ATTEMPT_S):
             raise TransientError(f"{operation}: no time left to call HubSpot")
-        headers = {"Authorization": f"Bearer {self._tokens.token()}", "Accept": "application/json"}
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
         try:

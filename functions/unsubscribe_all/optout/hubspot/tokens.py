@@ -6,11 +6,11 @@ from typing import Protocol
 
 
 class TokenSource(Protocol):
-    """Gives the current token; `refresh` re-reads it after a 401 (it may have been rotated)."""
+    """Gives the current token; `refresh` replaces one HubSpot refused (it may have been rotated)."""
 
     def token(self) -> str: ...
 
-    def refresh(self) -> str: ...
+    def refresh(self, refused: str) -> str: ...
 
 
 class StaticToken:
@@ -22,7 +22,7 @@ class StaticToken:
     def token(self) -> str:
         return self._token
 
-    def refresh(self) -> str:
+    def refresh(self, refused: str) -> str:
         return self._token
 
     def __repr__(self) -> str:

@@ -1,0 +1,419 @@
+"""The handler's SQS path against moto (DynamoDB, SQS, Secrets Manager over HTTP) and the sandbox."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from local.hubspot_sandbox.auth import READ, WRITE
+from local.lambda_context import LocalLambdaContext
+from tests.events import load_event
+from tests.integration.function_harness import (
+    dead_letters,
+    failed_ids,
+    invoke,
+    receive_event,
+    send,
+    sqs_event,
+)
+
+
+def unsubscribe_calls(stack):
+    return [call for call in stack.hubspot.calls() if call.request.operation != "read-unsubscribe-all"]
+
+
+def test_the_sample_batch_unsubscribes_everyone(function_stack):
+    # Given the sample batch (plain, with a business unit, with a key, verbose) on the queue
+    bodies = [record["body"] for record in load_event("sqs-batch")["Records"]]
+    event = sqs_event(function_stack, bodies)
+
+    # When the function handles it
+    response = invoke(event)
+
+    # Then nothing is retried and each subscriber was unsubscribed once
+    assert response == {"batchItemFailures": []}
+    assert function_stack.hubspot.successful_unsubscribes() == {
+        "jane.doe@example.com": 1,
+        "john.smith@example.com": 1,
+        "alex.jones+newsletter@example.com": 1,
+        "sam.lee@example.com": 1,
+    }
+
+
+@pytest.mark.parametrize("event_name", ["sqs-sns-wrapped", "sqs-eventbridge-wrapped"])
+def test_wrapped_messages_are_unwrapped(function_stack, event_name):
+    # Given a message from an SNS topic or an EventBridge rule
+    bodies = [record["body"] for record in load_event(event_name)["Records"]]
+
+    # When the function handles it, then its subscriber is unsubscribed
+    assert invoke(sqs_event(function_stack, bodies)) == {"batchItemFailures": []}
+    assert len(function_stack.hubspot.successful_unsubscribes()) == len(bodies)
+
+
+def test_a_batch_of_one_group_costs_one_batch_call(function_stack):
+    # Given ten subscribers for the same business unit
+    event = sqs_event(function_stack, [{"subscriberIdString": f"user{n}@example.com"} for n in range(10)])
+
+    # When the function handles them
+    invoke(event)
+
+    # Then HubSpot got one batch call carrying all ten
+    [call] = unsubscribe_calls(function_stack)
+    assert call.request.operation == "batch-unsubscribe-all"
+    assert len(call.request.inputs or ()) == 10
+
+
+def test_records_are_grouped_by_business_unit_and_verbose(function_stack):
+    # Given records for two business units, one of them asking for verbose answers
+    bodies = [
+        {"subscriberIdString": "a@example.com"},
+        {"subscriberIdString": "b@example.com"},
+        {"subscriberIdString": "c@example.com", "businessUnitId": 7},
+        {"subscriberIdString": "d@example.com", "businessUnitId": 7},
+        {"subscriberIdString": "e@example.com", "verbose": True},
+    ]
+
+    # When the function handles them
+    invoke(sqs_event(function_stack, bodies))
+
+    # Then each (businessUnitId, verbose) group went in its own call (no unit means HubSpot's 0)
+    groups = {
+        (
+            call.request.business_unit_id,
+            "verbose=true" in call.request.query,
+            frozenset(call.request.inputs or ()),
+        )
+        for call in unsubscribe_calls(function_stack)
+    }
+    assert groups == {
+        (0, False, frozenset({"a@example.com", "b@example.com"})),
+        (7, False, frozenset({"c@example.com", "d@example.com"})),
+        (0, True, frozenset()),
+    }
+
+
+def test_with_batch_mode_off_each_record_is_a_single_call(function_stack, monkeypatch):
+    # Given batch mode off
+    monkeypatch.setenv("HUBSPOT_BATCH_MODE", "off")
+    event = sqs_event(function_stack, [{"subscriberIdString": f"user{n}@example.com"} for n in range(5)])
+
+    # When five records are handled, then there are five single calls and no batch call
+    assert invoke(event) == {"batchItemFailures": []}
+    assert [call.request.operation for call in unsubscribe_calls(function_stack)] == ["unsubscribe-all"] * 5
+
+
+def test_duplicates_of_one_subscriber_in_a_batch_cost_one_call(function_stack):
+    # Given the same address three times, in other cases and under other keys
+    bodies = [
+        {"subscriberIdString": "jane@example.com", "idempotencyKey": "k-1"},
+        {"subscriberIdString": "JANE@example.com", "idempotencyKey": "k-2"},
+        {"subscriberIdString": "jane@example.com"},
+    ]
+
+    # When they are handled together
+    response = invoke(sqs_event(function_stack, bodies))
+
+    # Then all three succeed on one unsubscribe
+    assert response == {"batchItemFailures": []}
+    assert function_stack.hubspot.successful_unsubscribes() == {"jane@example.com": 1}
+
+
+def test_a_key_reused_for_another_address_in_the_same_batch_is_dead_lettered(function_stack):
+    # Given two messages with one idempotency key: a real duplicate and a different address
+    bodies = [
+        {"subscriberIdString": "jane@example.com", "idempotencyKey": "k-1"},
+        {"subscriberIdString": "jane@example.com", "idempotencyKey": "k-1"},
+        {"subscriberIdString": "john@example.com", "idempotencyKey": "k-1"},
+    ]
+
+    # When they are handled
+    response = invoke(sqs_event(function_stack, bodies))
+
+    # Then the duplicate shares the first's outcome, and the other address is parked with a reason
+    assert response == {"batchItemFailures": []}
+    assert function_stack.hubspot.successful_unsubscribes() == {"jane@example.com": 1}
+    [letter] = dead_letters(function_stack)
+    assert letter["reason"] == "IDEMPOTENCY_KEY_REUSED"
+    assert json.loads(letter["body"])["subscriberIdString"] == "john@example.com"
+
+
+def test_a_redelivered_batch_is_replayed_without_calling_hubspot(function_stack):
+    # Given a batch that was handled, but whose deletion did not happen (SQS delivers it again)
+    event = sqs_event(function_stack, [{"subscriberIdString": f"user{n}@example.com"} for n in range(3)])
+    invoke(event)
+    calls_before = len(function_stack.hubspot.calls())
+
+    # When the same messages are handled again
+    response = invoke(event)
+
+    # Then they succeed from the idempotency store, with no new HubSpot call
+    assert response == {"batchItemFailures": []}
+    assert len(function_stack.hubspot.calls()) == calls_before
+
+
+def test_the_same_key_sent_twice_minutes_apart_is_done_once(function_stack):
+    # Given a producer that sent the same request twice (another message id, the same key)
+    body = {"subscriberIdString": "jane@example.com", "idempotencyKey": "order-42"}
+    invoke(sqs_event(function_stack, [body]))
+
+    # When the second copy arrives later
+    response = invoke(sqs_event(function_stack, [body]))
+
+    # Then it succeeds without a second unsubscribe
+    assert response == {"batchItemFailures": []}
+    assert function_stack.hubspot.successful_unsubscribes() == {"jane@example.com": 1}
+
+
+def test_concurrent_duplicates_make_one_hubspot_call(function_stack):
+    # Given two invocations running at once with the same key (a producer retried quickly)
+    body = {"subscriberIdString": "jane@example.com", "idempotencyKey": "same"}
+    function_stack.hubspot.configure(latency_ms=300)
+    events = [sqs_event(function_stack, [body]), sqs_event(function_stack, [body])]
+    responses: list[dict[str, object]] = []
+    threads = [threading.Thread(target=lambda e=event: responses.append(invoke(e))) for event in events]
+
+    # When both run
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then HubSpot was called once; the loser either replayed the result or is retried later
+    assert function_stack.hubspot.successful_unsubscribes() == {"jane@example.com": 1}
+    retried = [response for response in responses if response["batchItemFailures"]]
+    assert len(retried) <= 1
+    if retried:
+        again = receive_event(function_stack, 1)
+        assert invoke(again) == {"batchItemFailures": []}
+        assert function_stack.hubspot.successful_unsubscribes() == {"jane@example.com": 1}
+
+
+def test_invalid_messages_are_parked_with_reasons_and_do_not_hold_back_the_rest(function_stack):
+    # Given good messages mixed with broken ones
+    bodies = [
+        "{not json",
+        {"subscriberIdString": "not-an-email"},
+        {"subscriberIdString": "good@example.com"},
+        {"subscriberIdString": "x@example.com", "channel": "SMS"},
+        {"subscriberIdString": "also-good@example.com"},
+    ]
+    ids = send(function_stack, bodies)
+    event = receive_event(function_stack, len(ids))
+
+    # When they are handled
+    response = invoke(event)
+
+    # Then the good ones are done, the broken ones parked with their reasons, and none retried
+    assert response == {"batchItemFailures": []}
+    assert set(function_stack.hubspot.successful_unsubscribes()) == {
+        "good@example.com",
+        "also-good@example.com",
+    }
+    letters = {letter["sourceMessageId"]: letter for letter in dead_letters(function_stack)}
+    assert {letters[ids[0]]["reason"], letters[ids[1]]["reason"], letters[ids[3]]["reason"]} == {
+        "MALFORMED_JSON",
+        "INVALID_EMAIL",
+        "UNSUPPORTED_CHANNEL",
+    }
+    assert letters[ids[0]]["body"] == "{not json"
+    assert letters[ids[1]]["category"] == "validation"
+    assert set(letters[ids[0]]) >= {
+        "reason",
+        "category",
+        "detail",
+        "sourceQueueArn",
+        "receiveCount",
+        "failedAt",
+    }
+
+
+def test_an_address_hubspot_rejects_is_isolated_from_its_batch(function_stack):
+    # Given a HubSpot that rejects a whole batch for one address it refuses
+    function_stack.hubspot.configure(invalid_subscribers="^refused@")
+    bodies = [
+        {"subscriberIdString": address}
+        for address in ("a@example.com", "refused@example.com", "b@example.com")
+    ]
+    ids = send(function_stack, bodies)
+
+    # When they are handled
+    response = invoke(receive_event(function_stack, 3))
+
+    # Then the others succeed and the refused one is parked as rejected by HubSpot
+    assert response == {"batchItemFailures": []}
+    assert set(function_stack.hubspot.successful_unsubscribes()) == {"a@example.com", "b@example.com"}
+    [letter] = dead_letters(function_stack)
+    assert (letter["sourceMessageId"], letter["reason"], letter["category"]) == (
+        ids[1],
+        "HUBSPOT_REJECTED",
+        "hubspot",
+    )
+
+
+def test_without_the_batch_scope_the_container_switches_to_single_calls(function_stack, hubspot_token):
+    # Given a token that may not use the batch endpoint
+    function_stack.hubspot.set_tokens({hubspot_token: {READ, WRITE}})
+    first = sqs_event(function_stack, [{"subscriberIdString": f"first{n}@example.com"} for n in range(3)])
+
+    # When two batches are handled by the same container
+    assert invoke(first) == {"batchItemFailures": []}
+    second = sqs_event(function_stack, [{"subscriberIdString": f"second{n}@example.com"} for n in range(3)])
+    assert invoke(second) == {"batchItemFailures": []}
+
+    # Then the first batch call got 403 once, and everything after went as single calls
+    operations = [(call.request.operation, call.status) for call in unsubscribe_calls(function_stack)]
+    assert operations[0] == ("batch-unsubscribe-all", 403)
+    assert operations[1:] == [("unsubscribe-all", 200)] * 6
+
+
+def test_transient_failures_are_retried_and_not_cached(function_stack):
+    # Given a HubSpot that answers 503 to everything
+    function_stack.hubspot.configure(fault_rates={"503": 1.0})
+    ids = send(function_stack, [{"subscriberIdString": "jane@example.com", "idempotencyKey": "k"}])
+    event = receive_event(function_stack, 1)
+
+    # When the message is handled, then it is reported for retry and nothing is parked
+    assert failed_ids(invoke(event)) == set(ids)
+    assert dead_letters(function_stack) == []
+
+    # And when HubSpot recovers, the same message succeeds (the error was not stored)
+    function_stack.hubspot.configure(fault_rates={})
+    assert invoke(event) == {"batchItemFailures": []}
+    assert function_stack.hubspot.successful_unsubscribes() == {"jane@example.com": 1}
+
+
+def test_a_rate_limited_message_comes_back_after_retry_after(function_stack):
+    # Given HubSpot's rolling window is full for the next 20 seconds (another app used it)
+    function_stack.hubspot.configure(fault_retry_after_s=20)
+    function_stack.hubspot.script_faults(["429"] * 5)
+    ids = send(function_stack, [{"subscriberIdString": "jane@example.com"}])
+
+    # When the message is handled
+    response = invoke(receive_event(function_stack, 1))
+
+    # Then it is retried later, hidden for about the wait HubSpot asked for rather than 180 s
+    assert failed_ids(response) == set(ids)
+    sqs = function_stack.session.client("sqs")
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=function_stack.resources.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
+    assert (
+        sqs.receive_message(QueueUrl=function_stack.resources.queue_url, WaitTimeSeconds=0).get("Messages")
+        is None
+    )
+
+
+def test_a_rotated_token_is_picked_up_from_the_secret(function_stack, hubspot_token):
+    # Given a container that has read the token already
+    assert invoke(sqs_event(function_stack, [{"subscriberIdString": "a@example.com"}])) == {
+        "batchItemFailures": []
+    }
+
+    # When the token is rotated: a new one in the secret, the old one revoked at HubSpot
+    secrets = function_stack.session.client("secretsmanager")
+    secrets.put_secret_value(SecretId=function_stack.resources.secret_id, SecretString="rotated-token")
+    function_stack.hubspot.add_token("rotated-token", {READ, WRITE})
+    function_stack.hubspot.revoke_token(hubspot_token)
+    response = invoke(sqs_event(function_stack, [{"subscriberIdString": "b@example.com"}]))
+
+    # Then the 401 made it re-read the secret, and the call succeeded with the new token
+    assert response == {"batchItemFailures": []}
+    assert [call.status for call in unsubscribe_calls(function_stack)][-2:] == [401, 200]
+
+
+def test_an_unreadable_token_leaves_messages_for_retry(function_stack):
+    # Given the secret is gone
+    secrets = function_stack.session.client("secretsmanager")
+    secrets.delete_secret(SecretId=function_stack.resources.secret_id, ForceDeleteWithoutRecovery=True)
+    ids = send(
+        function_stack, [{"subscriberIdString": "a@example.com"}, {"subscriberIdString": "b@example.com"}]
+    )
+
+    # When messages are handled, then every one is retried, none parked, HubSpot never called
+    assert failed_ids(invoke(receive_event(function_stack, 2))) == set(ids)
+    assert dead_letters(function_stack) == []
+    assert function_stack.hubspot.calls() == []
+
+
+def test_an_unreachable_idempotency_store_leaves_messages_for_retry(function_stack):
+    # Given the idempotency table cannot be written
+    function_stack.session.client("dynamodb").delete_table(TableName=function_stack.resources.table_name)
+    ids = send(function_stack, [{"subscriberIdString": "a@example.com"}])
+
+    # When the message is handled, then it is retried and HubSpot was not called
+    assert failed_ids(invoke(receive_event(function_stack, 1))) == set(ids)
+    assert function_stack.hubspot.calls() == []
+
+
+def test_a_message_that_cannot_be_parked_is_retried_instead_of_lost(function_stack, monkeypatch):
+    # Given the dead-letter queue cannot be reached
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", function_stack.resources.dead_letter_queue_url + "-gone")
+    ids = send(function_stack, ["{not json", {"subscriberIdString": "good@example.com"}])
+
+    # When the batch is handled, then the bad message is retried and the good one done
+    assert failed_ids(invoke(receive_event(function_stack, 2))) == {ids[0]}
+    assert set(function_stack.hubspot.successful_unsubscribes()) == {"good@example.com"}
+
+
+def test_a_slow_hubspot_makes_records_retryable_before_the_function_times_out(function_stack):
+    # Given a HubSpot slower than the invocation has time for
+    function_stack.hubspot.configure(latency_ms=3000)
+    ids = send(function_stack, [{"subscriberIdString": "a@example.com"}])
+    context = LocalLambdaContext(timeout_s=4.5)
+
+    # When the message is handled
+    response = invoke(receive_event(function_stack, 1), context)
+
+    # Then the handler answered in time, with the record left for retry
+    assert failed_ids(response) == set(ids)
+    assert context.get_remaining_time_in_millis() > 0
+
+
+def test_logs_mask_addresses_and_never_show_the_token(function_stack, hubspot_token, function_logs):
+    # Given messages of every fate
+    function_stack.hubspot.configure(invalid_subscribers="^refused@")
+    event = sqs_event(
+        function_stack,
+        [
+            {"subscriberIdString": "jane.doe@example.com"},
+            {"subscriberIdString": "refused@example.com"},
+            {"subscriberIdString": "bad address@example.com"},
+        ],
+    )
+
+    # When they are handled
+    invoke(event)
+
+    # Then the logs name them only masked, and the token nowhere
+    output = function_logs.getvalue()
+    assert '"subscriber":"j***@example.com"' in output
+    for secret in ("jane.doe@example.com", "refused@example.com", "bad address@example.com", hubspot_token):
+        assert secret not in output
+
+
+def test_metrics_count_each_outcome(function_stack, capfd):
+    # Given one new, one already unsubscribed and one invalid message
+    invoke(sqs_event(function_stack, [{"subscriberIdString": "old@example.com", "verbose": True}]))
+    capfd.readouterr()
+    event = sqs_event(
+        function_stack,
+        [
+            {"subscriberIdString": "new@example.com", "verbose": True},
+            {"subscriberIdString": "old@example.com", "verbose": True},
+            "{broken",
+        ],
+    )
+
+    # When they are handled
+    invoke(event)
+
+    # Then the EMF metrics count each outcome and the HubSpot call
+    [blob] = [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"_aws"' in line]
+    assert blob["Unsubscribed"] == [1.0]
+    assert blob["AlreadyUnsubscribed"] == [1.0]
+    assert blob["PermanentFailures"] == [1.0]
+    assert sum(blob["HubSpotCalls"]) == 1
+    assert blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "HubSpotUnsubscribeAll"

@@ -1,0 +1,67 @@
+"""Settings from the environment: defaults, and a clear error naming a bad variable."""
+
+import pytest
+
+from optout.settings import BatchMode, Settings, SettingsError
+
+REQUIRED = {
+    "HUBSPOT_TOKEN_SECRET_ID": "hubspot/token",
+    "IDEMPOTENCY_TABLE_NAME": "idempotency",
+    "DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
+}
+
+
+def test_defaults_follow_hubspot_and_the_template():
+    settings = Settings.from_environment(REQUIRED)
+    assert settings.hubspot.base_url == "https://api.hubapi.com"
+    assert settings.hubspot.api_version == "v4"
+    assert settings.hubspot.batch_size == 100
+    assert settings.batch_mode is BatchMode.AUTO
+    assert settings.max_concurrency == 8
+    assert settings.source_queue_url is None
+
+
+def test_every_setting_is_read():
+    settings = Settings.from_environment(
+        {
+            **REQUIRED,
+            "HUBSPOT_BASE_URL": "http://127.0.0.1:8080/",
+            "HUBSPOT_API_VERSION": "2026-03",
+            "HUBSPOT_BATCH_MODE": "OFF",
+            "HUBSPOT_BATCH_SIZE": "25",
+            "HUBSPOT_MAX_CONCURRENCY": "4",
+            "SOURCE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/queue",
+            "IDEMPOTENCY_TTL_SECONDS": "3600",
+            "HUBSPOT_TOKEN_CACHE_SECONDS": "60",
+        }
+    )
+    assert settings.hubspot.api_version == "2026-03"
+    assert settings.batch_mode is BatchMode.OFF
+    assert (settings.hubspot.batch_size, settings.max_concurrency, settings.hubspot.max_connections) == (
+        25,
+        4,
+        4,
+    )
+    assert (settings.idempotency_ttl_s, settings.token_cache_s) == (3600, 60)
+
+
+@pytest.mark.parametrize(
+    ("changes", "name", "problem"),
+    [
+        ({"HUBSPOT_TOKEN_SECRET_ID": ""}, "HUBSPOT_TOKEN_SECRET_ID", "is not set"),
+        ({"IDEMPOTENCY_TABLE_NAME": " "}, "IDEMPOTENCY_TABLE_NAME", "is not set"),
+        ({"DEAD_LETTER_QUEUE_URL": "my-dlq"}, "DEAD_LETTER_QUEUE_URL", "queue URL"),
+        ({"HUBSPOT_BASE_URL": "http://api.hubapi.com"}, "HUBSPOT_BASE_URL", "https"),
+        ({"HUBSPOT_BASE_URL": "ftp://x"}, "HUBSPOT_BASE_URL", "http(s) URL"),
+        ({"HUBSPOT_API_VERSION": "v3"}, "HUBSPOT_API_VERSION", "2026-03"),
+        ({"HUBSPOT_BATCH_MODE": "sometimes"}, "HUBSPOT_BATCH_MODE", "auto, on, off"),
+        ({"HUBSPOT_BATCH_SIZE": "0"}, "HUBSPOT_BATCH_SIZE", "between 1 and 1000"),
+        ({"HUBSPOT_MAX_CONCURRENCY": "many"}, "HUBSPOT_MAX_CONCURRENCY", "whole number"),
+    ],
+)
+def test_a_bad_setting_fails_naming_the_variable(changes, name, problem):
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_environment({**REQUIRED, **changes})
+    assert raised.value.name == name
+    assert str(raised.value).startswith(name)
+    assert problem in str(raised.value)
