@@ -1,0 +1,112 @@
+"""The coalescer: one round of HubSpot requests for all the records of an invocation."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from optout.coalescer import Coalescer
+from optout.hubspot.errors import TransientError
+from optout.hubspot.responses import UnsubscribeAllResult
+from optout.unsubscribe_request import UnsubscribeRequest
+from optout.unsubscriber import Outcome, Target
+
+
+class RecordingSender:
+    def __init__(self) -> None:
+        self.rounds: list[list[str]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, requests: Sequence[UnsubscribeRequest]) -> dict[Target, Outcome]:
+        with self.lock:
+            self.rounds.append(sorted(request.subscriber for request in requests))
+        return {request.target: UnsubscribeAllResult(request.subscriber, (), {}) for request in requests}
+
+
+def submit_all(coalescer: Coalescer, requests: list[UnsubscribeRequest | None]) -> list[Outcome | None]:
+    """Each entry on its own thread: submits the request, or closes its ticket (None)."""
+    tickets = [coalescer.ticket() for _ in requests]
+
+    def run(index: int) -> Outcome | None:
+        request, ticket = requests[index], tickets[index]
+        try:
+            return ticket.submit(request) if request is not None else None
+        finally:
+            ticket.close()
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        return list(pool.map(run, range(len(requests))))
+
+
+def test_all_records_go_out_in_one_round_and_each_gets_its_own_outcome():
+    # Given three records submitting at once
+    sender = RecordingSender()
+    coalescer = Coalescer(3, sender, linger_s=10)
+    requests = [UnsubscribeRequest(f"user{n}@example.com") for n in range(3)]
+
+    # When they submit
+    outcomes = submit_all(coalescer, list(requests))
+
+    # Then one round carried all three and each waiter got the result for its own address
+    assert sender.rounds == [["user0@example.com", "user1@example.com", "user2@example.com"]]
+    assert [outcome.subscriber for outcome in outcomes if isinstance(outcome, UnsubscribeAllResult)] == [
+        "user0@example.com",
+        "user1@example.com",
+        "user2@example.com",
+    ]
+
+
+def test_records_that_finish_without_a_call_do_not_hold_the_round():
+    # Given five records of which two are replays that never submit
+    sender = RecordingSender()
+    coalescer = Coalescer(5, sender, linger_s=10)
+    requests: list[UnsubscribeRequest | None] = [
+        UnsubscribeRequest("a@example.com"),
+        None,
+        UnsubscribeRequest("b@example.com"),
+        None,
+        UnsubscribeRequest("c@example.com"),
+    ]
+
+    # When they run, then the three submitters go out in one round, well before the linger time
+    outcomes = submit_all(coalescer, requests)
+    assert sender.rounds == [["a@example.com", "b@example.com", "c@example.com"]]
+    assert outcomes[1] is None
+
+
+def test_the_same_request_from_two_records_is_sent_once():
+    sender = RecordingSender()
+    coalescer = Coalescer(2, sender, linger_s=10)
+    outcomes = submit_all(
+        coalescer, [UnsubscribeRequest("jane@example.com"), UnsubscribeRequest("JANE@example.com")]
+    )
+    assert sender.rounds == [["jane@example.com"]]
+    assert outcomes[0] is outcomes[1]
+
+
+def test_a_slow_record_does_not_hold_the_others_beyond_the_linger_time():
+    # Given two records, one of which takes long to decide
+    sender = RecordingSender()
+    coalescer = Coalescer(2, sender, linger_s=0.05)
+    fast, slow = coalescer.ticket(), coalescer.ticket()
+
+    # When the fast one submits, it is sent on its own after the linger time
+    outcome = fast.submit(UnsubscribeRequest("fast@example.com"))
+    assert isinstance(outcome, UnsubscribeAllResult)
+    assert sender.rounds == [["fast@example.com"]]
+
+    # And the slow one forms a round of its own when it comes
+    assert isinstance(slow.submit(UnsubscribeRequest("slow@example.com")), UnsubscribeAllResult)
+    assert sender.rounds == [["fast@example.com"], ["slow@example.com"]]
+
+
+def test_a_failing_round_wakes_every_waiter_with_a_retryable_error():
+    def broken(requests: Sequence[UnsubscribeRequest]) -> dict[Target, Outcome]:
+        raise RuntimeError("boom")
+
+    coalescer = Coalescer(2, broken, linger_s=10)
+    outcomes = submit_all(
+        coalescer, [UnsubscribeRequest("a@example.com"), UnsubscribeRequest("b@example.com")]
+    )
+    assert all(isinstance(outcome, TransientError) for outcome in outcomes)
