@@ -33,8 +33,9 @@ metrics = Metrics()
 
 @cache
 def tracer() -> Tracer:
-    # Patches the AWS SDK and http.client (which urllib3 uses), so both kinds of call are traced.
-    return Tracer(patch_modules=("botocore", "httplib"))
+    # AWS SDK calls only: patching http.client would put HubSpot's URLs, and so the email
+    # addresses in their paths, into X-Ray. HubSpot's latency is the HubSpotCallLatency metric.
+    return Tracer(patch_modules=("botocore",))
 
 
 class MetricsRecorder:
