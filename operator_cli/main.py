@@ -1,0 +1,281 @@
+"""`unsubscribe-all`: argument parsing, the target, and exit codes; each command lives in its module.
+
+Exit codes: 0 done; 1 some lines were rejected (enqueue) or an operation failed; 2 wrong usage
+or no target; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+
+from operator_cli import dead_letters, enqueue_report, status
+from operator_cli.batch_sender import BatchSender, describe_aws_error
+from operator_cli.email_file import FileFormat
+from operator_cli.enqueue import EnqueueOptions, enqueue_file
+from operator_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, OperationError, UsageError
+from operator_cli.signed_http import region_of, signed_get
+from operator_cli.targets import LOCAL_STATE_ENV, Overrides, Target, resolve_target
+from optout.unsubscribe_request import MAX_BUSINESS_UNIT_ID
+
+PROG = "unsubscribe-all"
+EXIT_INTERRUPTED = 130
+_NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
+
+DESCRIPTION = """\
+Operate the hubspot-unsubscribe-all service: enqueue lists of addresses, read a subscriber's
+status through the service's API, and list or redrive the dead-letter queue.
+
+Target: the local stack while `make run` runs (it writes .run/local-stack.json), or a deployed
+stack with --stack-name (its CloudFormation Outputs; credentials and region as the AWS CLI
+finds them). --queue-url, --dlq-url and --api-url override either.
+"""
+EPILOG = """\
+examples:
+  unsubscribe-all enqueue leavers.csv --column email
+  unsubscribe-all enqueue leavers.txt --business-unit 7 --stack-name unsubscribe-prod
+  unsubscribe-all status jane@example.com --json
+  unsubscribe-all dlq
+  unsubscribe-all dlq redrive --stack-name unsubscribe-prod
+
+exit codes: 0 done, 1 lines rejected or an operation failed, 2 usage or no target, 130 interrupted
+"""
+
+
+def _business_unit(text: str) -> int:
+    if not text.isdigit() or int(text) > MAX_BUSINESS_UNIT_ID:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to {MAX_BUSINESS_UNIT_ID}")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError("must be a whole number above 0")
+    return int(text)
+
+
+def _target_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("target (default: the local stack of `make run`)")
+    group.add_argument("--stack-name", metavar="NAME", help="a deployed stack: read its Outputs")
+    group.add_argument("--region", help="the deployed stack's region (default: AWS_REGION, the profile's)")
+    group.add_argument(
+        "--local-state",
+        metavar="PATH",
+        help=f"the local stack's state file (default: ${LOCAL_STATE_ENV}, else .run/local-stack.json "
+        "in this folder, a parent, or the checkout)",
+    )
+    group.add_argument("--queue-url", metavar="URL", help="the queue to send to")
+    group.add_argument("--dlq-url", metavar="URL", help="the dead-letter queue")
+    group.add_argument("--api-url", metavar="URL", help="the API stage's URL (the ApiUrl output)")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    target = _target_options()
+
+    enqueue = commands.add_parser(
+        "enqueue",
+        parents=[target],
+        help="send the addresses in a CSV or text file to the queue (resumable)",
+        description="Send every valid address in FILE to the queue, ten a call. A checkpoint beside "
+        "FILE (FILE.checkpoint.json) lets a re-run continue where a crash stopped; each message's "
+        "idempotencyKey is <first 16 hex of FILE's sha256>:<line>, so a line sent twice still "
+        "costs one HubSpot call. Rejected lines are listed (masked) and written whole to "
+        "FILE.rejected.csv.",
+    )
+    enqueue.add_argument(
+        "file", metavar="FILE", type=Path, help="a CSV file, or a text file of one address a line"
+    )
+    enqueue.add_argument(
+        "--column",
+        metavar="NAME|INDEX",
+        help="the CSV column of the addresses: its header, or its number from 1 (default: a header such "
+        "as `email`, else the first column holding an address); implies CSV",
+    )
+    enqueue.add_argument(
+        "--format",
+        dest="file_format",
+        type=FileFormat,
+        choices=list(FileFormat),
+        default=FileFormat.AUTO,
+        help="how to read FILE (default auto: CSV for .csv/.tsv or with --column, else text)",
+    )
+    enqueue.add_argument("--business-unit", metavar="N", type=_business_unit, help="HubSpot business unit id")
+    enqueue.add_argument(
+        "--restart",
+        action="store_true",
+        help="ignore the checkpoint and send every line again (an unchanged file keeps its keys, so "
+        "the function runs each line once; a changed file's lines get new keys)",
+    )
+    enqueue.add_argument(
+        "--show-rejected", metavar="N", type=int, default=20, help="rejected lines to list (default 20)"
+    )
+    enqueue.set_defaults(handler=_enqueue)
+
+    status_command = commands.add_parser(
+        "status",
+        parents=[target],
+        help="a subscriber's unsubscribe-all status, through the service's signed API",
+        description="Read EMAIL's unsubscribe-all status from HubSpot through the service's API "
+        "(SigV4-signed for execute-api with your AWS credentials; the service holds the HubSpot token).",
+    )
+    status_command.add_argument("email", metavar="EMAIL")
+    status_command.add_argument("--business-unit", metavar="N", type=_business_unit)
+    status_command.add_argument("--json", action="store_true", help="print the API's body as it came")
+    status_command.set_defaults(handler=_status)
+
+    dlq = commands.add_parser(
+        "dlq",
+        parents=[target],
+        help="list the dead-letter queue, or redrive it to the queue",
+        description="list (the default): the dead-lettered messages with their reasons, addresses "
+        "masked; nothing is deleted and the messages are visible again when the listing ends. "
+        "redrive: move them back to the queue with SQS's message move task (or, on an endpoint "
+        "without it, a plain receive, send, delete).",
+    )
+    dlq.add_argument("action", nargs="?", choices=["list", "redrive"], default="list")
+    dlq.add_argument("--limit", metavar="N", type=_positive, default=100, help="most messages to list (100)")
+    dlq.add_argument("--no-wait", action="store_true", help="redrive: start the move task, do not wait")
+    dlq.add_argument(
+        "--timeout", metavar="SECONDS", type=_positive, default=300, help="redrive: longest wait (300)"
+    )
+    dlq.set_defaults(handler=_dlq)
+    return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("hubspot-unsubscribe-all")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _target(args: argparse.Namespace) -> Target:
+    return resolve_target(
+        stack_name=args.stack_name,
+        region=args.region,
+        local_state=args.local_state,
+        overrides=Overrides(args.queue_url, args.dlq_url, args.api_url),
+    )
+
+
+def _enqueue(args: argparse.Namespace) -> int:
+    path: Path = args.file
+    if not path.is_file():
+        raise UsageError(f"no such file: {path}")
+    target = _target(args)
+    queue_url = target.require_queue_url()
+    print(f"enqueue {path} to {queue_url} ({target.description})", file=sys.stderr)
+    options = EnqueueOptions(path, queue_url, args.column, args.business_unit, args.restart, args.file_format)
+    result = enqueue_file(options, BatchSender(target.sqs(), queue_url), sys.stderr)
+    for line in enqueue_report.summary(path, result, shown=max(args.show_rejected, 0)):
+        print(line)
+    return EXIT_FAILED if result.rejected and not result.finished_before else EXIT_OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    email = status.checked_email(args.email)
+    target = _target(args)
+    api_url = target.require_api_url()
+    url = status.status_url(api_url, email, args.business_unit)
+    answer = signed_get(url, target.credentials(), region_of(api_url, target.region))
+    if args.json:
+        print(answer.text)
+        if answer.status != 200:
+            raise status.failure(answer, api_url)
+        return EXIT_OK
+    if answer.status != 200:
+        raise status.failure(answer, api_url)
+    try:
+        body = json.loads(answer.text)
+    except ValueError:
+        raise OperationError("the API answered 200 with a body that is not JSON") from None
+    for line in status.describe(email, args.business_unit, body):
+        print(line)
+    return EXIT_OK
+
+
+def _dlq(args: argparse.Namespace) -> int:
+    target = _target(args)
+    dlq_url = target.require_dead_letter_queue_url()
+    if args.action == "redrive":
+        return _redrive(args, target, dlq_url)
+    listing = dead_letters.list_dead_letters(target.sqs(), dlq_url, limit=args.limit)
+    for index, letter in enumerate(listing.letters, start=1):
+        for line in dead_letters.describe(index, letter):
+            print(line)
+    more = f" (the first {args.limit}; about {listing.approximate_total} on the queue)"
+    print(f"{len(listing.letters)} dead-lettered message(s){more if listing.limit_reached else ''}")
+    if listing.not_released:
+        print(
+            f"warning: {listing.not_released} message(s) stay hidden for up to "
+            f"{dead_letters.LIST_VISIBILITY_S} s",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def _redrive(args: argparse.Namespace, target: Target, dlq_url: str) -> int:
+    queue_url = target.require_queue_url()
+    result = dead_letters.redrive(
+        target.sqs(),
+        target.sqs(_NO_RETRIES),
+        dlq_url,
+        queue_url,
+        wait=not args.no_wait,
+        timeout_s=args.timeout,
+    )
+    if result.status == "RUNNING":
+        print(
+            f"the {result.method} {result.task_handle} is running; "
+            f"about {result.moved} message(s) moved so far"
+        )
+    else:
+        print(f"moved {result.moved} message(s) from the dead-letter queue to the queue ({result.method})")
+    return EXIT_OK if result.status in {"COMPLETED", "RUNNING"} else EXIT_FAILED
+
+
+def _error(text: str) -> None:
+    print(f"{PROG}: {text}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except CliError as error:
+        _error(str(error))
+        return error.exit_code
+    except NoCredentialsError:
+        _error("no AWS credentials found: set AWS_PROFILE or the AWS_* variables")
+        return EXIT_USAGE
+    except EndpointConnectionError as error:
+        _error(f"{error}: is `make run` still running (or the network up)?")
+        return EXIT_FAILED
+    except (BotoCoreError, ClientError) as error:
+        _error(describe_aws_error(error))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _error("interrupted (an enqueue run again continues from its checkpoint)")
+        return EXIT_INTERRUPTED
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,287 @@
+"""`unsubscribe-all enqueue` against moto over HTTP: once, resumed, refused, and its reports."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from local.moto_endpoint import MotoEndpoint
+from operator_cli.batch_sender import BatchSender
+from operator_cli.email_file import Address
+from operator_cli.enqueue import EnqueueOptions, enqueue_file
+from operator_cli.errors import OperationError
+from operator_cli.main import main
+from tests.integration.test_cli_support import queued_bodies, write_local_state
+
+BAD_ROWS = {
+    17: "no-at-sign.example.com",
+    123: "two@@example.com",
+    400: "space in@example.com",
+    401: "",
+    777: "trailing-dot@example.",
+    999: 'quote"d@example.com',
+}
+
+
+def key_prefix(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def write_csv(folder: Path, rows: int) -> tuple[Path, dict[int, str], set[int]]:
+    """Data rows under a header; returns the path, good addresses by line, and the bad lines."""
+    path = folder / "leavers.csv"
+    good: dict[int, str] = {}
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["name", "Email", "left_on"])
+        for row in range(1, rows + 1):
+            line = row + 1  # the header is line 1
+            email = BAD_ROWS.get(row, f"Person.{row}@Example.com")
+            writer.writerow([f"Person {row}", email, "2026-11-26"])
+            if row not in BAD_ROWS:
+                good[line] = email
+    return path, good, {row + 1 for row in BAD_ROWS if row <= rows}
+
+
+@pytest.fixture
+def local_state(function_stack, moto_endpoint: MotoEndpoint, tmp_path: Path) -> Path:
+    return write_local_state(tmp_path, moto_endpoint.url, function_stack.resources)
+
+
+@pytest.fixture
+def sqs(function_stack):
+    return function_stack.session.client("sqs")
+
+
+def enqueue(path: Path, local_state: Path, *flags: str) -> int:
+    return main(["enqueue", str(path), "--local-state", str(local_state), *flags])
+
+
+@pytest.mark.slow
+def test_a_thousand_row_csv_is_enqueued_once_and_bad_lines_are_reported_by_number(
+    function_stack, local_state, tmp_path, capsys
+):
+    # Given a CSV of 1,000 rows under a header, six of them bad
+    path, good, bad_lines = write_csv(tmp_path, 1000)
+
+    # When it is enqueued
+    code = enqueue(path, local_state)
+
+    # Then exactly the good rows are on the queue, each keyed by file digest and line
+    output = capsys.readouterr()
+    messages = queued_bodies(function_stack.resources.queue_url)
+    prefix = key_prefix(path)
+    assert len(messages) == 1000 - len(BAD_ROWS)
+    assert {m["idempotencyKey"]: m["subscriberIdString"] for m in messages} == {
+        f"{prefix}:{line}": email for line, email in good.items()
+    }
+    assert all("businessUnitId" not in message for message in messages)
+    # And the bad lines are reported by number, their addresses masked, and the exit code says so
+    assert code == 1
+    assert "sent: 994" in output.out
+    assert "rejected: 6" in output.out
+    for line in bad_lines:
+        assert f"line {line}:" in output.out
+    assert "line 124: t***@example.com: the address has more than one @" in output.out
+    assert "two@@example.com" not in output.out
+    # And the rejected lines stand whole in FILE.rejected.csv, to be fixed
+    with path.with_name("leavers.csv.rejected.csv").open(encoding="utf-8", newline="") as stream:
+        rejected = list(csv.DictReader(stream))
+    assert [int(row["line"]) for row in rejected] == sorted(bad_lines)
+    assert rejected[1]["original"] == "Person 123,two@@example.com,2026-11-26"
+    # And progress went to stderr as periodic lines (stderr is not a terminal here)
+    assert "enqueue leavers.csv: 994/994 (100%)" in output.err
+
+
+def test_a_rerun_after_the_file_was_sent_sends_nothing_and_says_so(
+    function_stack, local_state, tmp_path, capsys
+):
+    # Given a file that was enqueued to the end
+    path, good, _ = write_csv(tmp_path, 150)
+    enqueue(path, local_state)
+    capsys.readouterr()
+
+    # When the same command runs again
+    code = enqueue(path, local_state)
+
+    # Then nothing more is sent, and the operator is told why
+    assert code == 0
+    assert "nothing to send" in capsys.readouterr().out
+    assert len(queued_bodies(function_stack.resources.queue_url)) == len(good)
+
+
+class SimulatedCrashError(Exception):
+    """Raised where the process would die: after SQS took a batch, before the checkpoint."""
+
+
+def crash_after(batches: int):
+    seen: list[Sequence[Address]] = []
+
+    def hook(batch: Sequence[Address]) -> None:
+        seen.append(batch)
+        if len(seen) == batches:
+            raise SimulatedCrashError
+
+    return hook
+
+
+def test_a_run_that_crashed_half_way_is_resumed_losing_nothing_and_repeating_one_batch_at_most(
+    function_stack, local_state, sqs, tmp_path, capsys
+):
+    # Given a run of 298 addresses that died after SQS took its 15th batch, before checkpointing it
+    path, good, _ = write_csv(tmp_path, 300)
+    queue_url = function_stack.resources.queue_url
+    sender = BatchSender(sqs, queue_url)
+    with pytest.raises(SimulatedCrashError):
+        enqueue_file(
+            EnqueueOptions(path, queue_url),
+            sender,
+            progress_stream=io.StringIO(),
+            on_acknowledged=crash_after(15),
+        )
+    checkpoint = json.loads(path.with_name("leavers.csv.checkpoint.json").read_text())
+    assert checkpoint["messages_sent"] == 140
+    assert checkpoint["complete"] is False
+
+    # When the command is run again
+    code = enqueue(path, local_state)
+
+    # Then it sends only the rest: every address is on the queue, and only batch 15 twice
+    output = capsys.readouterr().out
+    assert code == 1  # the bad lines are still reported
+    assert "already sent (skipped on resume): 140" in output
+    assert "sent: 158" in output
+    messages = queued_bodies(queue_url)
+    keys = Counter(message["idempotencyKey"] for message in messages)
+    prefix = key_prefix(path)
+    assert set(keys) == {f"{prefix}:{line}" for line in good}
+    repeated = {key for key, count in keys.items() if count > 1}
+    assert len(repeated) == 10
+    assert all(keys[key] == 2 for key in repeated)
+    # And a repeated message is the same message: same key, same address
+    by_key: dict[str, set[str]] = {}
+    for message in messages:
+        by_key.setdefault(message["idempotencyKey"], set()).add(json.dumps(message, sort_keys=True))
+    assert all(len(by_key[key]) == 1 for key in repeated)
+
+
+def test_a_run_whose_endpoint_goes_away_stops_with_a_checkpoint_and_the_rerun_sends_the_rest(
+    function_stack, local_state, tmp_path, capsys
+):
+    # Given a second moto endpoint onto the same (in-process) queues, stopped after 10 batches
+    path, good, _ = write_csv(tmp_path, 300)
+    queue_url = function_stack.resources.queue_url
+    doomed = MotoEndpoint()
+    doomed.start()
+    try:
+        client = boto3.client(
+            "sqs",
+            endpoint_url=doomed.url,
+            region_name="us-east-1",
+            config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+        )
+        acknowledged: list[Sequence[Address]] = []
+
+        def stop_after_10(batch: Sequence[Address]) -> None:
+            acknowledged.append(batch)
+            if len(acknowledged) == 10:
+                doomed.stop()
+
+        # When a run goes through it
+        with pytest.raises(OperationError) as failure:
+            enqueue_file(
+                EnqueueOptions(path, queue_url),
+                BatchSender(client, queue_url),
+                progress_stream=io.StringIO(),
+                on_acknowledged=stop_after_10,
+            )
+    finally:
+        doomed.stop()
+
+    # Then it stops with a clear error naming the checkpoint and the last line sent
+    last_line = acknowledged[-1][-1].line
+    assert f"every address up to line {last_line}" in str(failure.value)
+    assert "run the same command again" in str(failure.value)
+
+    # And the re-run through the live endpoint sends exactly the rest
+    assert enqueue(path, local_state) == 1
+    assert "already sent (skipped on resume): 100" in capsys.readouterr().out
+    keys = Counter(message["idempotencyKey"] for message in queued_bodies(queue_url))
+    assert set(keys) == {f"{key_prefix(path)}:{line}" for line in good}
+    assert max(keys.values()) == 1
+
+
+def test_a_changed_file_is_refused_without_restart_and_sent_afresh_with_it(
+    function_stack, local_state, tmp_path, capsys
+):
+    # Given a text file that was enqueued, then edited
+    path = tmp_path / "leavers.txt"
+    path.write_text("a@example.com\nb@example.com\n", encoding="utf-8")
+    assert enqueue(path, local_state) == 0
+    path.write_text("a@example.com\nb@example.com\nc@example.com\n", encoding="utf-8")
+    capsys.readouterr()
+
+    # When it is enqueued again without --restart
+    refused = enqueue(path, local_state)
+
+    # Then it is refused as a usage error, and nothing is sent
+    assert refused == 2
+    assert "has changed since it was enqueued" in capsys.readouterr().err
+    assert len(queued_bodies(function_stack.resources.queue_url)) == 2
+
+    # When it is enqueued with --restart
+    assert enqueue(path, local_state, "--restart") == 0
+
+    # Then every line goes again, under the new file's keys
+    prefix = key_prefix(path)
+    resent = queued_bodies(function_stack.resources.queue_url)[2:]
+    assert sorted(m["idempotencyKey"] for m in resent) == [f"{prefix}:{line}" for line in (1, 2, 3)]
+
+
+def test_a_text_file_skips_comments_and_blank_lines_and_carries_the_business_unit(
+    function_stack, local_state, tmp_path, capsys
+):
+    # Given a text file with a comment, blank lines and padded addresses
+    path = tmp_path / "leavers.txt"
+    path.write_text("# leavers, November\n\n  jane@example.com  \r\n\t\nbob@example.org\n", encoding="utf-8")
+
+    # When it is enqueued for business unit 7
+    code = enqueue(path, local_state, "--business-unit", "7")
+
+    # Then each address goes once, keyed by its own line, with the business unit
+    assert code == 0
+    prefix = key_prefix(path)
+    assert sorted(queued_bodies(function_stack.resources.queue_url), key=lambda m: m["idempotencyKey"]) == [
+        {"subscriberIdString": "jane@example.com", "idempotencyKey": f"{prefix}:3", "businessUnitId": 7},
+        {"subscriberIdString": "bob@example.org", "idempotencyKey": f"{prefix}:5", "businessUnitId": 7},
+    ]
+    # And a re-run for another business unit is refused: the same keys would mean another request
+    capsys.readouterr()
+    assert enqueue(path, local_state, "--business-unit", "8", "--restart") == 2
+    assert "IDEMPOTENCY_KEY_REUSED" in capsys.readouterr().err
+
+
+def test_the_column_can_be_chosen_by_name_in_a_csv_with_several_address_columns(
+    function_stack, local_state, tmp_path, capsys
+):
+    # Given a semicolon CSV whose first address column is not the one wanted
+    path = tmp_path / "contacts.csv"
+    path.write_text("Owner;Contact\nboss@example.com;jane@example.com\nboss@example.com;bob@example.org\n")
+
+    # When the column is named
+    code = enqueue(path, local_state, "--column", "contact")
+
+    # Then that column's addresses are sent, and the report says which column was read
+    assert code == 0
+    assert "read column 2 (Contact), header on line 1" in capsys.readouterr().out
+    sent = queued_bodies(function_stack.resources.queue_url)
+    assert sorted(m["subscriberIdString"] for m in sent) == ["bob@example.org", "jane@example.com"]
