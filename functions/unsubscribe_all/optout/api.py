@@ -229,7 +229,7 @@ def _business_unit_id(query: Mapping[str, str]) -> int | None:
     value = query.get("businessUnitId")
     if value is None:
         return None
-    if not value.isdigit() or int(value) > MAX_BUSINESS_UNIT_ID:
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_BUSINESS_UNIT_ID:
         raise ApiError.invalid(
             f"businessUnitId must be an integer from 0 to {MAX_BUSINESS_UNIT_ID}", "businessUnitId"
         )
