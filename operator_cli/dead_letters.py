@@ -15,6 +15,7 @@ parks again meanwhile are not moved round in circles.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -36,8 +37,8 @@ LIST_VISIBILITY_S = 30
 MOVE_VISIBILITY_S = 60
 # One long poll (it asks every SQS server) confirms a queue is empty; ends every receive loop.
 EMPTY_WAIT_S = 1
-NATIVE = "SQS message move task"
-PLAIN = "receive, send, delete (the endpoint has no message move task)"
+NATIVE = "SQS's message move task"
+PLAIN = "receive, send and delete (the endpoint has no message move task)"
 _UNSUPPORTED_CODES = {
     "UnsupportedOperation",
     "AWS.SimpleQueueService.UnsupportedOperation",
@@ -47,6 +48,7 @@ _UNSUPPORTED_CODES = {
     "UnknownOperationException",
 }
 _TASK_DONE = {"COMPLETED", "FAILED", "CANCELLED"}
+_AT_RUN = re.compile(r"\S*@\S*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +79,19 @@ def _masked_subscriber(body: str) -> str:
     return mask_email(subscriber) if isinstance(subscriber, str) else "-"
 
 
+def _masked_text(text: str) -> str:
+    """Every run of non-space characters holding an @ masked: the function masks its details
+    already, but misses addresses such as `a@@x.com` or a quoted local part, so mask again."""
+    return _AT_RUN.sub(lambda match: mask_email(match.group()), text)
+
+
 def view_of(message: MessageTypeDef) -> DeadLetterView:
     return DeadLetterView(
         message_id=message.get("MessageId", "-"),
         subscriber=_masked_subscriber(message.get("Body", "")),
         reason=_attribute(message, "reason"),
         category=_attribute(message, "category"),
-        detail=_attribute(message, "detail"),
+        detail=_masked_text(_attribute(message, "detail")),
         failed_at=_attribute(message, "failedAt"),
         source_message_id=_attribute(message, "sourceMessageId"),
         receive_count=_attribute(message, "receiveCount"),
@@ -95,10 +103,19 @@ def describe(index: int, view: DeadLetterView) -> list[str]:
         why = "no reason attribute: SQS moved it after repeated failed deliveries"
     else:
         why = f"{view.reason} ({view.category})"
+    known = [
+        f"{label} {value}"
+        for label, value in (
+            ("failed at", view.failed_at),
+            ("source message", view.source_message_id),
+            ("receives", view.receive_count),
+            ("message", view.message_id),
+        )
+        if value != "-"
+    ]
     return [
         f"{index}. {view.subscriber}  {why}",
-        f"   failed at {view.failed_at}; source message {view.source_message_id}; "
-        f"receives {view.receive_count}; message {view.message_id}",
+        f"   {'; '.join(known)}",
         *([f"   detail: {view.detail}"] if view.detail != "-" else []),
     ]
 

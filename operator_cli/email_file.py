@@ -27,7 +27,7 @@ from pathlib import PurePath
 
 from operator_cli.errors import UsageError
 from optout.email_address import InvalidEmailError, validate_email
-from optout.masking import mask_emails_in_text
+from optout.masking import mask_email
 
 _CSV_SUFFIXES = {".csv": None, ".tsv": "\t"}
 _DELIMITERS = (",", ";", "\t")
@@ -171,6 +171,11 @@ def _looks_like_header(cell: str) -> bool:
     return "@" not in cell and bool(_HEADER_LIKE.fullmatch(cell))
 
 
+def _shown(row: list[str]) -> str:
+    """A row for an error message: any cell with an @ masked, even one that is not an address."""
+    return ", ".join(mask_email(cell) if "@" in cell else cell for cell in row)
+
+
 def _choose_column(first_row: list[str], column: str | None) -> tuple[int, bool]:
     """(index of the address column, whether the first row is a header)."""
     if column is not None and column.strip().isdigit():
@@ -184,8 +189,9 @@ def _choose_column(first_row: list[str], column: str | None) -> tuple[int, bool]
         for index, cell in enumerate(first_row):
             if cell.casefold() == wanted:
                 return index, True
-        shown = ", ".join(mask_emails_in_text(cell) for cell in first_row)
-        raise UsageError(f"no column named {column!r} in the first row ({shown}); try --column INDEX")
+        raise UsageError(
+            f"no column named {column!r} in the first row ({_shown(first_row)}); try --column INDEX"
+        )
     keys = [_header_key(cell) for cell in first_row]
     for header in EMAIL_HEADERS:
         if header in keys:
@@ -195,9 +201,9 @@ def _choose_column(first_row: list[str], column: str | None) -> tuple[int, bool]
             return index, False
     if len(first_row) == 1:
         return 0, _looks_like_header(first_row[0])
-    shown = ", ".join(mask_emails_in_text(cell) for cell in first_row)
     raise UsageError(
-        f"cannot tell which column holds the addresses (first row: {shown}): pass --column NAME or INDEX"
+        f"cannot tell which column holds the addresses (first row: {_shown(first_row)}): "
+        "pass --column NAME or INDEX"
     )
 
 

@@ -247,7 +247,7 @@ def _redrive(args: argparse.Namespace, target: Target, dlq_url: str) -> int:
             f"about {result.moved} message(s) moved so far"
         )
     else:
-        print(f"moved {result.moved} message(s) from the dead-letter queue to the queue ({result.method})")
+        print(f"moved {result.moved} message(s) from the dead-letter queue to the queue, by {result.method}")
     return EXIT_OK if result.status in {"COMPLETED", "RUNNING"} else EXIT_FAILED
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
@@ -121,6 +122,17 @@ def _required_string(state: Mapping[str, Any], key: str, path: Path) -> str:
     return value
 
 
+def _local_session(region: str) -> boto3.session.Session:
+    """Dummy credentials, and no AWS_PROFILE: an operator's production profile plays no part."""
+    without_profile = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    return boto3.session.Session(
+        botocore_session=without_profile,
+        aws_access_key_id=_DUMMY_ACCESS_KEY,
+        aws_secret_access_key=_DUMMY_SECRET_KEY,
+        region_name=region,
+    )
+
+
 def read_local_state(path: Path) -> Target:
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
@@ -133,9 +145,7 @@ def read_local_state(path: Path) -> Target:
     region = _required_string(state, "region", path)
     return Target(
         description=f"local stack ({path})",
-        session=boto3.session.Session(
-            aws_access_key_id=_DUMMY_ACCESS_KEY, aws_secret_access_key=_DUMMY_SECRET_KEY, region_name=region
-        ),
+        session=_local_session(region),
         region=region,
         endpoint_url=_required_string(state, "awsEndpointUrl", path),
         queue_url=_optional_string(state, "queueUrl", path),

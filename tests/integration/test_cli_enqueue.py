@@ -57,11 +57,6 @@ def local_state(function_stack, moto_endpoint: MotoEndpoint, tmp_path: Path) -> 
     return write_local_state(tmp_path, moto_endpoint.url, function_stack.resources)
 
 
-@pytest.fixture
-def sqs(function_stack):
-    return function_stack.session.client("sqs")
-
-
 def enqueue(path: Path, local_state: Path, *flags: str) -> int:
     return main(["enqueue", str(path), "--local-state", str(local_state), *flags])
 
@@ -135,12 +130,12 @@ def crash_after(batches: int):
 
 
 def test_a_run_that_crashed_half_way_is_resumed_losing_nothing_and_repeating_one_batch_at_most(
-    function_stack, local_state, sqs, tmp_path, capsys
+    function_stack, local_state, tmp_path, capsys
 ):
     # Given a run of 298 addresses that died after SQS took its 15th batch, before checkpointing it
     path, good, _ = write_csv(tmp_path, 300)
     queue_url = function_stack.resources.queue_url
-    sender = BatchSender(sqs, queue_url)
+    sender = BatchSender(function_stack.session.client("sqs"), queue_url)
     with pytest.raises(SimulatedCrashError):
         enqueue_file(
             EnqueueOptions(path, queue_url),
