@@ -1,0 +1,108 @@
+"""Path encoding, for any string: refused before any HTTP call, or received by HubSpot as exactly that string.
+
+The real client talks to the HubSpot sandbox over a socket, and the sandbox's call log shows the
+raw request target: the subscriber must be one path segment that decodes to the very string the
+producer sent, with nothing of it spilling into other segments or the query.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections.abc import Iterator
+from urllib.parse import unquote
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from local.hubspot_sandbox import ALL_SCOPES, HubSpotSandbox, SandboxConfig
+from optout.hubspot.client import ClientConfig, HubSpotClient
+from optout.hubspot.errors import HubSpotError
+from optout.hubspot.retry import RetryPolicy
+from optout.hubspot.tokens import StaticToken
+from optout.message_body import parse_message_body
+from optout.unsubscribe_request import InvalidRequestError
+
+EXAMPLES = settings(max_examples=150, deadline=None)
+TOKEN = f"property-{uuid.uuid4().hex}"
+# Characters that break paths, queries, headers or decoders when mishandled.
+TRICKY = "/?#%&=+;:@.\\ \t\r\n\x00'\"<>[]{}|^`~é用\u200b\ufffd"
+TRICKY_ADDRESSES = st.builds(
+    lambda local, domain: f"{local}@{domain}",
+    st.text(alphabet=TRICKY + "abc", min_size=1, max_size=20),
+    st.sampled_from(["example.com", "bücher.example", "例子.广告", "x.y", "example.com/..", "a?b.com"]),
+)
+ANY_SUBSCRIBER = st.one_of(st.text(max_size=60), st.emails(), TRICKY_ADDRESSES)
+# The parts of /communication-preferences/v4/statuses/{subscriber}/unsubscribe-all around the subscriber.
+PATH_BEFORE = ["", "communication-preferences", "v4", "statuses"]
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[HubSpotSandbox]:
+    """One sandbox for every example: each example finds its own calls by counting."""
+    with HubSpotSandbox(SandboxConfig(tokens={TOKEN: ALL_SCOPES}, rate_limit=1_000_000)) as hubspot:
+        yield hubspot
+
+
+@pytest.fixture(scope="module")
+def client(sandbox: HubSpotSandbox) -> HubSpotClient:
+    return HubSpotClient(
+        StaticToken(TOKEN), ClientConfig(base_url=sandbox.base_url), retry=RetryPolicy(max_attempts=1)
+    )
+
+
+@EXAMPLES
+@given(subscriber=ANY_SUBSCRIBER)
+def test_a_subscriber_is_refused_before_any_call_or_reaches_hubspot_exactly(
+    sandbox: HubSpotSandbox, client: HubSpotClient, subscriber: str
+) -> None:
+    # Given a message naming any string as its subscriber
+    calls_before = len(sandbox.calls())
+    try:
+        request = parse_message_body(json.dumps({"subscriberIdString": subscriber}))
+    except InvalidRequestError:
+        # Then either it is refused before anything is sent
+        assert len(sandbox.calls()) == calls_before
+        return
+
+    # Or, when the client unsubscribes it (whatever HubSpot answers)
+    with contextlib.suppress(HubSpotError):
+        client.unsubscribe_all(request.subscriber)
+
+    # It made exactly one call, whose one subscriber segment decodes to exactly that string
+    [call] = sandbox.calls()[calls_before:]
+    segments = call.request.raw_path.split("/")
+    assert segments[: len(PATH_BEFORE)] == PATH_BEFORE
+    assert segments[len(PATH_BEFORE) + 1 :] == ["unsubscribe-all"]
+    assert unquote(segments[len(PATH_BEFORE)], errors="strict") == subscriber
+    assert call.request.query == "channel=EMAIL"
+    assert call.request.subscriber == subscriber
+
+
+@EXAMPLES
+@given(subscribers=st.lists(ANY_SUBSCRIBER, min_size=1, max_size=5))
+def test_batch_inputs_reach_hubspot_exactly(
+    sandbox: HubSpotSandbox, client: HubSpotClient, subscribers: list[str]
+) -> None:
+    # Given the accepted ones of some subscribers, distinct as HubSpot compares them
+    valid: dict[str, str] = {}
+    for subscriber in subscribers:
+        try:
+            request = parse_message_body(json.dumps({"subscriberIdString": subscriber}))
+        except InvalidRequestError:
+            continue
+        valid.setdefault(request.subscriber.casefold(), request.subscriber)
+    calls_before = len(sandbox.calls())
+
+    # When the client sends them in one batch
+    outcome = client.unsubscribe_all_batch(list(valid.values()))
+
+    # Then the batch call carried exactly those strings, and each has an outcome
+    new_calls = sandbox.calls()[calls_before:]
+    if not valid:
+        assert new_calls == []
+        return
+    assert new_calls[0].request.inputs == tuple(valid.values())
+    assert set(outcome.succeeded) | set(outcome.failed) == set(valid.values())
