@@ -19,8 +19,10 @@ from local.aws_resources import (
     create_resources,
     function_environment,
 )
+from local.function_definition import FunctionDefinition
 from local.hubspot_sandbox import ALL_SCOPES, HubSpotSandbox, SandboxConfig
 from local.lambda_context import LocalLambdaContext
+from local.lambda_invoker import LambdaInvoker
 from local.moto_endpoint import MotoEndpoint
 
 
@@ -117,3 +119,19 @@ def function_logs() -> Iterator[io.StringIO]:
     original = handler.setStream(captured)
     yield captured
     handler.setStream(original)
+
+
+@pytest.fixture(scope="session")
+def function_definition() -> FunctionDefinition:
+    """What template.yaml says about the function and its triggers (timeout, batch size, routes)."""
+    return FunctionDefinition.from_template(TemplateReader.from_file(), "local-test")
+
+
+@pytest.fixture
+def lambda_invoker(
+    function_stack: FunctionStack, function_definition: FunctionDefinition
+) -> Iterator[LambdaInvoker]:
+    """The real handler, invoked as Lambda invokes it (fresh environments), on `function_stack`."""
+    invoker = LambdaInvoker(function_definition)
+    yield invoker
+    invoker.close()
