@@ -32,6 +32,7 @@ class Checkpoint:
     sha256: str
     queue_url: str
     business_unit_id: int | None
+    reading: str = ""  # how the file was read (which CSV column), for the same keys to mean the same
     last_line: int = 0
     messages_sent: int = 0
     complete: bool = False
@@ -55,6 +56,7 @@ _FIELDS = {
     "file": str,
     "sha256": str,
     "queue_url": str,
+    "reading": str,
     "last_line": int,
     "messages_sent": int,
     "complete": bool,

@@ -6,9 +6,10 @@ acknowledgement and the checkpoint) is run once by the function, whose idempoten
 deduplicates on that key. The checkpoint (see checkpoint.py) is written after every
 acknowledged batch, so a re-run continues after the last line SQS took.
 
-A checkpoint is refused, rather than trusted, when the file changed (its keys would differ),
-when it was sent to another queue, or for another business unit: the same key for another
-request would be refused by the function as IDEMPOTENCY_KEY_REUSED.
+A checkpoint is refused, rather than trusted, when the file changed (its keys would differ) or
+was sent to another queue. The same file is never sent for another business unit, or read
+from another column: the same key for another request would be refused by the function as
+IDEMPOTENCY_KEY_REUSED.
 """
 
 from __future__ import annotations
@@ -85,7 +86,20 @@ def _unit(business_unit_id: int | None) -> str:
     return "the default business unit" if business_unit_id is None else f"business unit {business_unit_id}"
 
 
-def _previous(options: EnqueueOptions, sha256: str, checkpoint_path: Path) -> Checkpoint | None:
+def _reading(parsed: EmailList) -> str:
+    return parsed.column or "one address a line"
+
+
+def _same_keys_other_request(options: EnqueueOptions, previous: Checkpoint, reading: str) -> str | None:
+    """Why sending this file again would give its keys to other requests, if it would."""
+    if previous.business_unit_id != options.business_unit_id:
+        return f"for {_unit(previous.business_unit_id)}, not {_unit(options.business_unit_id)}"
+    if previous.reading != reading:
+        return f"reading {previous.reading}, not {reading}"
+    return None
+
+
+def _previous(options: EnqueueOptions, sha256: str, reading: str, checkpoint_path: Path) -> Checkpoint | None:
     """The checkpoint to resume from, None to start afresh; UsageError when it must not be used."""
     try:
         previous = checkpoint.load(checkpoint_path)
@@ -95,12 +109,12 @@ def _previous(options: EnqueueOptions, sha256: str, checkpoint_path: Path) -> Ch
         raise
     if previous is None:
         return None
-    if previous.sha256 == sha256 and previous.business_unit_id != options.business_unit_id:
+    clash = _same_keys_other_request(options, previous, reading) if previous.sha256 == sha256 else None
+    if clash is not None:
         raise UsageError(
-            f"{options.path} was enqueued for {_unit(previous.business_unit_id)}; its lines' "
-            f"idempotency keys cannot be used for {_unit(options.business_unit_id)} (the function "
-            "would refuse them as IDEMPOTENCY_KEY_REUSED). Enqueue a copy with any change "
-            "(a comment line, say) for the other business unit"
+            f"{options.path} was enqueued {clash}. Its lines' idempotency keys are taken: the "
+            "function would refuse the same keys for other requests (IDEMPOTENCY_KEY_REUSED). "
+            "Enqueue a copy with any change (a blank line at the end, say) to send it this way"
         )
     if options.restart:
         return None
@@ -118,13 +132,14 @@ def _previous(options: EnqueueOptions, sha256: str, checkpoint_path: Path) -> Ch
     return previous
 
 
-def _new_checkpoint(options: EnqueueOptions, sha256: str) -> Checkpoint:
+def _new_checkpoint(options: EnqueueOptions, sha256: str, reading: str) -> Checkpoint:
     started = checkpoint.now_iso()
     return Checkpoint(
         file=options.path.name,
         sha256=sha256,
         queue_url=options.queue_url,
         business_unit_id=options.business_unit_id,
+        reading=reading,
         started_at=started,
         updated_at=started,
     )
@@ -143,13 +158,11 @@ def enqueue_file(
     data = _read(options.path)
     sha256 = hashlib.sha256(data).hexdigest()
     checkpoint_path = checkpoint.path_for(options.path)
-    previous = _previous(options, sha256, checkpoint_path)
+    parsed = parse_email_file(options.path.name, data, column=options.column, file_format=options.file_format)
+    previous = _previous(options, sha256, _reading(parsed), checkpoint_path)
     if previous is not None and previous.complete:
         return EnqueueResult(previous, already_sent=previous.messages_sent, finished_before=True)
-    parsed: EmailList = parse_email_file(
-        options.path.name, data, column=options.column, file_format=options.file_format
-    )
-    state = previous or _new_checkpoint(options, sha256)
+    state = previous or _new_checkpoint(options, sha256, _reading(parsed))
     checkpoint.save(checkpoint_path, state)
     pending = [address for address in parsed.addresses if address.line > state.last_line]
     result = EnqueueResult(

@@ -280,3 +280,7 @@ def test_the_column_can_be_chosen_by_name_in_a_csv_with_several_address_columns(
     assert "read column 2 (Contact), header on line 1" in capsys.readouterr().out
     sent = queued_bodies(function_stack.resources.queue_url)
     assert sorted(m["subscriberIdString"] for m in sent) == ["bob@example.org", "jane@example.com"]
+    # And the same file read from another column is refused, even with --restart: its keys are taken
+    assert enqueue(path, local_state, "--column", "owner", "--restart") == 2
+    assert "reading column 2 (Contact), not column 1 (Owner)" in capsys.readouterr().err
+    assert len(queued_bodies(function_stack.resources.queue_url)) == 2
