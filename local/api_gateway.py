@@ -1,0 +1,140 @@
+"""The REST API, locally: an HTTP server that invokes the function with API Gateway proxy events.
+
+Routes are the function's `Type: Api` events in template.yaml; anything else gets API Gateway's
+403 `Missing Authentication Token`. A handler that raises or answers something that is not a
+proxy response gets 502 `Internal server error`, one that takes longer than API Gateway's
+29-second integration timeout gets 504. Not emulated: IAM authorisation (any caller is let in,
+as with `sam local start-api`), stage throttling, payload limits.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from local.api_routes import RouteTable
+from local.function_definition import ApiRoute
+from local.lambda_invoker import InvocationStatus, LambdaInvoker
+from local.lifecycle import StartStop
+from local.rest_api_event import HttpAnswer, HttpRequest, http_answer, proxy_event
+
+DEFAULT_PORT = 3000
+INTEGRATION_TIMEOUT_S = 29.0
+# An idle or slow client cannot hold a request thread (and so a clean stop) for longer than this.
+CLIENT_SOCKET_TIMEOUT_S = 10.0
+
+MISSING_AUTHENTICATION_TOKEN = HttpAnswer.json(
+    403,
+    {"message": "Missing Authentication Token"},
+    [("x-amzn-ErrorType", "MissingAuthenticationTokenException")],
+)
+INTERNAL_SERVER_ERROR = HttpAnswer.json(502, {"message": "Internal server error"})
+ENDPOINT_TIMED_OUT = HttpAnswer.json(504, {"message": "Endpoint request timed out"})
+
+
+class _ApiServer(ThreadingHTTPServer):
+    daemon_threads = False  # server_close() joins the request threads
+    block_on_close = True
+
+    def __init__(self, address: tuple[str, int], gateway: ApiGateway) -> None:
+        super().__init__(address, _RequestHandler)
+        self.gateway = gateway
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: _ApiServer
+    timeout = CLIENT_SOCKET_TIMEOUT_S
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        request = HttpRequest(
+            method=self.command,
+            target=self.path,
+            headers=list(self.headers.items()),
+            body=self.rfile.read(length) if length else b"",
+            source_ip=self.client_address[0],
+            protocol=self.request_version,
+            port=self.server.server_address[1],
+        )
+        answer, request_id = self.server.gateway.answer(request)
+        self.send_response(answer.status)
+        for name, value in answer.headers:
+            self.send_header(name, value)
+        if request_id is not None:
+            self.send_header("x-amzn-RequestId", request_id)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(answer.body)
+
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        # http.server calls do_<METHOD>; every method goes to the one handler (and may find no route).
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the function logs each request itself."""
+
+
+class ApiGateway(StartStop):
+    def __init__(
+        self,
+        invoker: LambdaInvoker,
+        routes: tuple[ApiRoute, ...],
+        stage: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+    ) -> None:
+        self._invoker = invoker
+        self._routes = RouteTable(routes)
+        self._stage = stage
+        self._address = (host, port)
+        self._server: _ApiServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._server is not None:
+            raise RuntimeError("the API is already running")
+        self._server = _ApiServer(self._address, self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="api-gateway", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stops accepting requests and waits for those in progress. Safe to call twice."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        server.shutdown()
+        server.server_close()
+        thread.join()
+        self._server = self._thread = None
+
+    @property
+    def url(self) -> str:
+        """Such as `http://127.0.0.1:3000`."""
+        if self._server is None:
+            raise RuntimeError("the API is not running")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def answer(self, request: HttpRequest) -> tuple[HttpAnswer, str | None]:
+        """The HTTP answer to a request, and the requestId the function saw (None if not invoked)."""
+        match = self._routes.match(request.method, request.target.split("?", 1)[0])
+        if match is None:
+            return MISSING_AUTHENTICATION_TOKEN, None
+        event = proxy_event(request, match, self._stage)
+        request_id: str = event["requestContext"]["requestId"]
+        invocation = self._invoker.invoke(
+            event, give_up_after_s=min(INTEGRATION_TIMEOUT_S, self._invoker.function.timeout_s)
+        )
+        if invocation.status is InvocationStatus.TIMED_OUT:
+            return ENDPOINT_TIMED_OUT, request_id
+        answer = http_answer(invocation.response) if invocation.status is InvocationStatus.RETURNED else None
+        return answer or INTERNAL_SERVER_ERROR, request_id

@@ -1,0 +1,264 @@
+"""The local REST API against the real handler (and a recording one for event shapes), over sockets."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+
+from local.api_gateway import ApiGateway
+from local.function_definition import FunctionDefinition
+from local.lambda_invoker import LambdaInvoker
+from tests.events import load_event
+
+API_SAMPLES = [
+    "api-unsubscribe-all",
+    "api-unsubscribe-all-status",
+    "api-facade-unsubscribe-all",
+    "api-facade-batch-unsubscribe-all",
+]
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def header(self, name: str) -> list[str]:
+        return [value for key, value in self.headers if key.lower() == name.lower()]
+
+
+def call(
+    url: str, method: str, target: str, body: str | None = None, headers: Mapping[str, str] | None = None
+) -> Answer:
+    """One request with the target sent exactly as given (no re-encoding)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+    try:
+        connection.request(method, target, body=body, headers=dict(headers or {}))
+        response = connection.getresponse()
+        return Answer(response.status, response.getheaders(), response.read())
+    finally:
+        connection.close()
+
+
+class RecordingHandler:
+    def __init__(self, answer: Any = None) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.answer = answer if answer is not None else {"statusCode": 200, "body": "{}"}
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        self.events.append(event)
+        return self.answer
+
+
+@pytest.fixture
+def recording_handler() -> RecordingHandler:
+    return RecordingHandler()
+
+
+@pytest.fixture
+def recorded_api(
+    function_definition: FunctionDefinition, recording_handler: RecordingHandler
+) -> Iterator[ApiGateway]:
+    """The API in front of a handler that records its events."""
+    invoker = LambdaInvoker(function_definition, load=lambda: recording_handler)
+    with ApiGateway(invoker, function_definition.api_routes, function_definition.api_stage, port=0) as api:
+        yield api
+
+
+@pytest.fixture
+def api(function_definition: FunctionDefinition, lambda_invoker: LambdaInvoker) -> Iterator[ApiGateway]:
+    """The API in front of the real handler, on this test's function_stack."""
+    with ApiGateway(
+        lambda_invoker, function_definition.api_routes, function_definition.api_stage, port=0
+    ) as gateway:
+        yield gateway
+
+
+def sample_request(sample: Mapping[str, Any]) -> tuple[str, str, str | None, dict[str, str]]:
+    query = sample["queryStringParameters"]
+    target = sample["path"] + (f"?{urlencode(query)}" if query else "")
+    headers = {
+        name: value for name, value in sample["headers"].items() if name.startswith(("Content", "Idem"))
+    }
+    return sample["httpMethod"], target, sample["body"], headers
+
+
+@pytest.mark.parametrize("sample_name", API_SAMPLES)
+def test_a_request_reaches_the_function_as_the_rest_proxy_event_api_gateway_sends(
+    recorded_api, recording_handler, sample_name
+):
+    # Given the request behind one of the sample REST proxy events in events/
+    sample = load_event(sample_name)
+    method, target, body, headers = sample_request(sample)
+
+    # When it is sent to the local API
+    answer = call(recorded_api.url, method, target, body, headers)
+
+    # Then the function got an event with the sample's keys, route and values
+    assert answer.status == 200
+    [event] = recording_handler.events
+    assert set(event) == set(sample)
+    assert set(event["requestContext"]) == set(sample["requestContext"])
+    assert set(event["requestContext"]["identity"]) == set(sample["requestContext"]["identity"])
+    for key in (
+        "resource",
+        "path",
+        "httpMethod",
+        "pathParameters",
+        "queryStringParameters",
+        "multiValueQueryStringParameters",
+        "body",
+        "isBase64Encoded",
+    ):
+        assert event[key] == sample[key], key
+    context = event["requestContext"]
+    for key in ("resourcePath", "httpMethod", "stage", "path", "protocol"):
+        assert context[key] == sample["requestContext"][key], key
+    assert {name: value for name, value in event["headers"].items() if name in headers} == headers
+    assert event["multiValueHeaders"]["Host"] == [event["headers"]["Host"]]
+    # And the answer carries the request id the function saw
+    assert answer.header("x-amzn-RequestId") == [context["requestId"]]
+
+
+def test_the_path_stays_percent_encoded_and_path_parameters_are_decoded(recorded_api, recording_handler):
+    # Given an address with characters that must be percent-encoded in a path, %2F included
+    target = "/unsubscribe-all/o%27hara%2Fsales%2Bnews%40example.com"
+
+    # When it is asked for
+    call(recorded_api.url, "GET", target)
+
+    # Then it is one path segment: path as received, parameter decoded once ('+' stays '+')
+    [event] = recording_handler.events
+    assert event["resource"] == "/unsubscribe-all/{subscriberIdString}"
+    assert event["path"] == target
+    assert event["pathParameters"] == {"subscriberIdString": "o'hara/sales+news@example.com"}
+
+
+def test_repeated_query_parameters_and_headers_keep_every_value(recorded_api, recording_handler):
+    # Given a request repeating a query parameter and a header
+    target = "/communication-preferences/v4/statuses/a%40example.com/unsubscribe-all?channel=EMAIL&x=1&x=2"
+
+    # When it is sent
+    call(recorded_api.url, "GET", target, headers={"X-Tag": "a"})
+
+    # Then the single-value maps hold the last value and the multi-value maps hold all of them
+    [event] = recording_handler.events
+    assert event["queryStringParameters"] == {"channel": "EMAIL", "x": "2"}
+    assert event["multiValueQueryStringParameters"] == {"channel": ["EMAIL"], "x": ["1", "2"]}
+    assert event["pathParameters"] == {"version": "v4", "subscriberIdString": "a@example.com"}
+
+
+@pytest.mark.parametrize(
+    ("method", "target"),
+    [
+        ("GET", "/nowhere"),
+        ("DELETE", "/unsubscribe-all"),  # a route of the template, not with this method
+        ("POST", "/unsubscribe-all/too/many/segments"),
+        ("GET", "/api/unsubscribe-all/a%40example.com"),  # the stage is not part of the local path
+    ],
+)
+def test_a_request_no_route_matches_gets_api_gateways_missing_authentication_token(
+    recorded_api, recording_handler, method, target
+):
+    # Given a method and path the template declares no route for
+    # When it is sent
+    answer = call(recorded_api.url, method, target)
+
+    # Then API Gateway's 403 comes back and the function is not invoked
+    assert answer.status == 403
+    assert answer.json() == {"message": "Missing Authentication Token"}
+    assert recording_handler.events == []
+
+
+def test_the_proxy_answer_becomes_the_http_response(recorded_api, recording_handler):
+    # Given a function answering with both header maps and a base64 body
+    recording_handler.answer = {
+        "statusCode": 201,
+        "headers": {"X-One": "1", "X-Both": "ignored"},
+        "multiValueHeaders": {"X-Both": ["a", "b"]},
+        "body": base64.b64encode(b"\x00binary").decode(),
+        "isBase64Encoded": True,
+    }
+
+    # When a request is answered
+    answer = call(recorded_api.url, "POST", "/unsubscribe-all", "{}")
+
+    # Then status, merged headers and decoded body are what the function said
+    assert answer.status == 201
+    assert answer.header("X-One") == ["1"]
+    assert answer.header("X-Both") == ["a", "b"]
+    assert answer.body == b"\x00binary"
+
+
+@pytest.mark.parametrize(
+    "handler_answer", [{"body": "no status"}, "not a proxy answer", {"statusCode": "OK"}]
+)
+def test_a_function_answer_that_is_not_a_proxy_response_gets_502(
+    recorded_api, recording_handler, handler_answer
+):
+    # Given a function answering with something API Gateway cannot turn into a response
+    recording_handler.answer = handler_answer
+
+    # When a request is answered
+    answer = call(recorded_api.url, "POST", "/unsubscribe-all", "{}")
+
+    # Then the caller gets API Gateway's 502
+    assert answer.status == 502
+    assert answer.json() == {"message": "Internal server error"}
+
+
+def test_a_function_slower_than_its_timeout_gets_504(function_definition):
+    # Given a function with a short timeout, and an invocation that outlasts it
+    release = threading.Event()
+
+    def stuck_handler(event: dict[str, Any], context: Any) -> None:
+        release.wait(30)
+
+    invoker = LambdaInvoker(replace(function_definition, timeout_s=0.2), load=lambda: stuck_handler)
+    with ApiGateway(
+        invoker, function_definition.api_routes, function_definition.api_stage, port=0
+    ) as gateway:
+        # When a request is sent
+        answer = call(gateway.url, "POST", "/unsubscribe-all", "{}")
+        release.set()
+
+    # Then API Gateway gives up with 504
+    assert answer.status == 504
+    assert answer.json() == {"message": "Endpoint request timed out"}
+
+
+def test_a_post_unsubscribes_the_address_through_the_real_handler(api, function_stack):
+    # Given the local API in front of the real function and the HubSpot sandbox
+    address = "api.caller@example.com"
+
+    # When a caller posts an unsubscribe request, then asks for the status
+    posted = call(
+        api.url,
+        "POST",
+        "/unsubscribe-all",
+        json.dumps({"subscriberIdString": address}),
+        {"Content-Type": "application/json"},
+    )
+    status = call(api.url, "GET", "/unsubscribe-all/api.caller%40example.com")
+
+    # Then HubSpot unsubscribed the address once, and both answers say so
+    assert posted.status == 200, posted.body
+    assert {entry["status"] for entry in posted.json()["results"]} == {"UNSUBSCRIBED"}
+    assert function_stack.hubspot.successful_unsubscribes() == {address: 1}
+    assert status.status == 200, status.body
+    assert [(entry["subscriberIdString"], entry["status"]) for entry in status.json()["results"]] == [
+        (address, "UNSUBSCRIBED")
+    ]
