@@ -1,10 +1,10 @@
 """The function's AWS resources on the local AWS, created from template.yaml's own properties.
 
 Queue, dead-letter queue, idempotency table and token secret get the attributes the template
-gives them (visibility timeout, retention, redrive policy, key schema, TTL attribute), and the
-function's environment is the template's, with references resolved to the local resources, so
-local runs and the deployed stack cannot drift apart. Names carry a prefix, so several stacks
-(parallel tests) share one endpoint without meeting.
+gives them (visibility timeout, retention, redrive policy, key schema, TTL attribute, encryption
+at rest), and the function's environment is the template's, with references resolved to the local
+resources, so local runs and the deployed stack cannot drift apart. Names carry a prefix, so
+several stacks (parallel tests) share one endpoint without meeting.
 """
 
 from __future__ import annotations
@@ -147,6 +147,7 @@ def create_resources(
         AttributeDefinitions=table["AttributeDefinitions"],
         KeySchema=table["KeySchema"],
         BillingMode=table["BillingMode"],
+        SSESpecification={"Enabled": bool(table.get("SSESpecification", {}).get("SSEEnabled", False))},
     )
     ttl = table["TimeToLiveSpecification"]
     dynamodb.update_time_to_live(
