@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# Anything shaped like local@domain in free text: the local part is everything up to the `@`
-# back to a space, quote or bracket, so odd but legal local parts (a/b, o'hara+x) are caught whole.
-_EMAIL_IN_TEXT = re.compile(
-    r"""(?P<first>[^\s@"<>()\[\],;:])[^\s@"<>()\[\],;:]*@(?P<domain>[^\s@"<>()\[\],;:]+)"""
-)
+# Anything around an `@` in free text, out to a space, bracket or separator on each side: odd but
+# legal local parts (a/b, o'hara+x), quoted ones ("jane doe") and typos (jane@@x) are caught whole.
+_EMAIL_IN_TEXT = re.compile(r"""(?P<local>"[^"\n]*"|[^\s"<>()\[\],;:]*)@(?P<domain>[^\s@"<>()\[\],;:]*)""")
 
 
 def mask_email(address: str) -> str:
@@ -19,8 +17,13 @@ def mask_email(address: str) -> str:
     return f"{local[:1]}***@{domain}" if local else f"***@{domain}"
 
 
+def _masked(match: re.Match[str]) -> str:
+    first = match["local"].strip('"')[:1]
+    return f"{first}***@{match['domain']}"
+
+
 def mask_emails_in_text(text: str) -> str:
-    return _EMAIL_IN_TEXT.sub(r"\g<first>***@\g<domain>", text)
+    return _EMAIL_IN_TEXT.sub(_masked, text)
 
 
 def mask_emails_in(value: Any) -> Any:
