@@ -1,15 +1,16 @@
 """Sends a file's addresses to the queue, ten a call, resumably.
 
 Every message is `{"subscriberIdString", "idempotencyKey"[, "businessUnitId"]}` with the key
-`<first 16 hex of the file's sha256>:<line>`: a message sent twice (a crash between SQS's
+`<first 16 hex of the file's sha256>:<line>` (`<...>:bu<N>:<line>` for business unit N, so one
+file can be sent for several business units): a message sent twice (a crash between SQS's
 acknowledgement and the checkpoint) is run once by the function, whose idempotency store
 deduplicates on that key. The checkpoint (see checkpoint.py) is written after every
 acknowledged batch, so a re-run continues after the last line SQS took.
 
-A checkpoint is refused, rather than trusted, when the file changed (its keys would differ) or
-was sent to another queue. The same file is never sent for another business unit, or read
-from another column: the same key for another request would be refused by the function as
-IDEMPOTENCY_KEY_REUSED.
+A checkpoint is refused, rather than trusted, when the file changed (its keys would differ), was
+sent to another queue or for another business unit (--restart starts that run afresh). The same
+file is never read from another column: the same key for another request would be refused by the
+function as IDEMPOTENCY_KEY_REUSED.
 """
 
 from __future__ import annotations
@@ -61,14 +62,15 @@ class EnqueueResult:
     header_line: int | None = None
 
 
-def idempotency_key(sha256: str, line: int) -> str:
-    return f"{sha256[:KEY_DIGEST_CHARS]}:{line}"
+def idempotency_key(sha256: str, line: int, business_unit_id: int | None) -> str:
+    unit = "" if business_unit_id is None else f"bu{business_unit_id}:"
+    return f"{sha256[:KEY_DIGEST_CHARS]}:{unit}{line}"
 
 
 def message_body(address: Address, sha256: str, business_unit_id: int | None) -> str:
     body: dict[str, object] = {
         "subscriberIdString": address.email,
-        "idempotencyKey": idempotency_key(sha256, address.line),
+        "idempotencyKey": idempotency_key(sha256, address.line, business_unit_id),
     }
     if business_unit_id is not None:
         body["businessUnitId"] = business_unit_id
@@ -92,8 +94,6 @@ def _reading(parsed: EmailList) -> str:
 
 def _same_keys_other_request(options: EnqueueOptions, previous: Checkpoint, reading: str) -> str | None:
     """Why sending this file again would give its keys to other requests, if it would."""
-    if previous.business_unit_id != options.business_unit_id:
-        return f"for {_unit(previous.business_unit_id)}, not {_unit(options.business_unit_id)}"
     if previous.reading != reading:
         return f"reading {previous.reading}, not {reading}"
     return None
@@ -128,6 +128,11 @@ def _previous(options: EnqueueOptions, sha256: str, reading: str, checkpoint_pat
         raise UsageError(
             f"{options.path} was enqueued to {previous.queue_url}, not {options.queue_url}; "
             "pass --restart to send the whole file to this queue"
+        )
+    if previous.business_unit_id != options.business_unit_id:
+        raise UsageError(
+            f"{options.path} was enqueued for {_unit(previous.business_unit_id)}; pass --restart "
+            f"to send it for {_unit(options.business_unit_id)} too (its messages get that unit's keys)"
         )
     return previous
 

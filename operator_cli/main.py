@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="send the addresses in a CSV or text file to the queue (resumable)",
         description="Send every valid address in FILE to the queue, ten a call. A checkpoint beside "
         "FILE (FILE.checkpoint.json) lets a re-run continue where a crash stopped; each message's "
-        "idempotencyKey is <first 16 hex of FILE's sha256>:<line>, so a line sent twice still "
+        "idempotencyKey is <first 16 hex of FILE's sha256>:[bu<N>:]<line>, so a line sent twice still "
         "costs one HubSpot call. Rejected lines are listed (masked) and written whole to "
         "FILE.rejected.csv.",
     )

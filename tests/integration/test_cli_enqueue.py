@@ -252,17 +252,20 @@ def test_a_text_file_skips_comments_and_blank_lines_and_carries_the_business_uni
     # When it is enqueued for business unit 7
     code = enqueue(path, local_state, "--business-unit", "7")
 
-    # Then each address goes once, keyed by its own line, with the business unit
+    # Then each address goes once, keyed by its business unit and its own line
     assert code == 0
     prefix = key_prefix(path)
     assert sorted(queued_bodies(function_stack.resources.queue_url), key=lambda m: m["idempotencyKey"]) == [
-        {"subscriberIdString": "jane@example.com", "idempotencyKey": f"{prefix}:3", "businessUnitId": 7},
-        {"subscriberIdString": "bob@example.org", "idempotencyKey": f"{prefix}:5", "businessUnitId": 7},
+        {"subscriberIdString": "jane@example.com", "idempotencyKey": f"{prefix}:bu7:3", "businessUnitId": 7},
+        {"subscriberIdString": "bob@example.org", "idempotencyKey": f"{prefix}:bu7:5", "businessUnitId": 7},
     ]
-    # And a re-run for another business unit is refused: the same keys would mean another request
+    # And a run for another business unit needs --restart, then goes under that unit's keys
     capsys.readouterr()
-    assert enqueue(path, local_state, "--business-unit", "8", "--restart") == 2
-    assert "IDEMPOTENCY_KEY_REUSED" in capsys.readouterr().err
+    assert enqueue(path, local_state, "--business-unit", "8") == 2
+    assert "pass --restart" in capsys.readouterr().err
+    assert enqueue(path, local_state, "--business-unit", "8", "--restart") == 0
+    keys = sorted(m["idempotencyKey"] for m in queued_bodies(function_stack.resources.queue_url)[2:])
+    assert keys == [f"{prefix}:bu8:3", f"{prefix}:bu8:5"]
 
 
 def test_the_column_can_be_chosen_by_name_in_a_csv_with_several_address_columns(
