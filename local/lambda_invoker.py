@@ -84,7 +84,6 @@ class LambdaInvoker:
         self._idle: list[Handler] = []
         self._running: set[threading.Thread] = set()
         self._numbers = count(1)
-        self.cold_starts = 0
 
     def invoke(self, event: dict[str, Any], *, give_up_after_s: float | None = None) -> Invocation:
         """Runs the handler; waits the function's timeout, or `give_up_after_s` when given.
@@ -136,7 +135,6 @@ class LambdaInvoker:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
-            self.cold_starts += 1
         return self._load()
 
     def _release(self, handler: Handler) -> None:

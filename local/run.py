@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -47,6 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say(console, "Stopped.")
         return 0
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(f"port {args.api_port} is in use (another `make run`?): pass --api-port", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
