@@ -1,9 +1,9 @@
 """The REST API, locally: an HTTP server that invokes the function with API Gateway proxy events.
 
 Routes are the function's `Type: Api` events in template.yaml; anything else gets API Gateway's
-403 `Missing Authentication Token`. A handler that raises or answers something that is not a
-proxy response gets 502 `Internal server error`, one that takes longer than API Gateway's
-29-second integration timeout gets 504. Not emulated: IAM authorisation (any caller is let in,
+403 `Missing Authentication Token`. A function that raises, times out, or answers something that
+is not a proxy response gets 502 `Internal server error`; one still running when the integration
+timeout (29 s unless lowered) ends gets 504. Not emulated: IAM authorisation (any caller is let in,
 as with `sam local start-api`), stage throttling, payload limits.
 """
 
@@ -89,8 +89,10 @@ class ApiGateway(StartStop):
         *,
         host: str = "127.0.0.1",
         port: int = DEFAULT_PORT,
+        integration_timeout_s: float = INTEGRATION_TIMEOUT_S,
     ) -> None:
         self._invoker = invoker
+        self._integration_timeout_s = integration_timeout_s
         self._routes = RouteTable(routes)
         self._stage = stage
         self._address = (host, port)
@@ -131,10 +133,14 @@ class ApiGateway(StartStop):
             return MISSING_AUTHENTICATION_TOKEN, None
         event = proxy_event(request, match, self._stage)
         request_id: str = event["requestContext"]["requestId"]
+        function_timeout_s = self._invoker.function.timeout_s
         invocation = self._invoker.invoke(
-            event, give_up_after_s=min(INTEGRATION_TIMEOUT_S, self._invoker.function.timeout_s)
+            event, give_up_after_s=min(self._integration_timeout_s, function_timeout_s)
         )
-        if invocation.status is InvocationStatus.TIMED_OUT:
+        if (
+            invocation.status is InvocationStatus.TIMED_OUT
+            and self._integration_timeout_s < function_timeout_s
+        ):
             return ENDPOINT_TIMED_OUT, request_id
         answer = http_answer(invocation.response) if invocation.status is InvocationStatus.RETURNED else None
         return answer or INTERNAL_SERVER_ERROR, request_id

@@ -220,24 +220,39 @@ def test_a_function_answer_that_is_not_a_proxy_response_gets_502(
     assert answer.json() == {"message": "Internal server error"}
 
 
-def test_a_function_slower_than_its_timeout_gets_504(function_definition):
-    # Given a function with a short timeout, and an invocation that outlasts it
+@pytest.mark.parametrize(
+    ("function_timeout_s", "integration_timeout_s", "status", "message"),
+    [
+        pytest.param(0.2, 29.0, 502, "Internal server error", id="the-function-times-out"),
+        pytest.param(30.0, 0.2, 504, "Endpoint request timed out", id="api-gateway-stops-waiting"),
+    ],
+)
+def test_an_answer_that_comes_too_late_gets_api_gateways_error(
+    function_definition, function_timeout_s, integration_timeout_s, status, message
+):
+    # Given a function still running when its timeout, or the integration's, ends
     release = threading.Event()
 
     def stuck_handler(event: dict[str, Any], context: Any) -> None:
         release.wait(30)
 
-    invoker = LambdaInvoker(replace(function_definition, timeout_s=0.2), load=lambda: stuck_handler)
+    invoker = LambdaInvoker(
+        replace(function_definition, timeout_s=function_timeout_s), load=lambda: stuck_handler
+    )
     with ApiGateway(
-        invoker, function_definition.api_routes, function_definition.api_stage, port=0
+        invoker,
+        function_definition.api_routes,
+        function_definition.api_stage,
+        port=0,
+        integration_timeout_s=integration_timeout_s,
     ) as gateway:
         # When a request is sent
         answer = call(gateway.url, "POST", "/unsubscribe-all", "{}")
         release.set()
 
-    # Then API Gateway gives up with 504
-    assert answer.status == 504
-    assert answer.json() == {"message": "Endpoint request timed out"}
+    # Then API Gateway answers for the function: 502 for a Lambda timeout, 504 for its own
+    assert answer.status == status
+    assert answer.json() == {"message": message}
 
 
 def test_a_post_unsubscribes_the_address_through_the_real_handler(api, function_stack):
