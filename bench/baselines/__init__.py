@@ -1,0 +1,1 @@
+"""The baselines the function is measured against, each as small as its pattern allows."""

@@ -1,0 +1,40 @@
+"""How much each figure measures: the full run, and the quick one that keeps the benchmark alive in CI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Plan:
+    quick: bool
+    queue_messages: int  # unsubscribes sent through the queue per calls-per-1,000 figure
+    latency_samples: int  # timed invocations per batch-latency variant
+    round_trips: int  # raw calls timed for "one round trip"
+    throughput_s: float  # measured span of each throughput run
+    warm_batches: int  # timed batches of 100 per CPU variant, after the cold one
+    cold_starts: int  # fresh processes per cold-start variant
+    # Measurements that explain a figure rather than make it (the pacer alone, precompiled bytecode).
+    diagnostics: bool
+
+
+FULL = Plan(
+    quick=False,
+    queue_messages=1000,
+    latency_samples=9,
+    round_trips=30,
+    throughput_s=25.0,
+    warm_batches=5,
+    cold_starts=5,
+    diagnostics=True,
+)
+QUICK = Plan(
+    quick=True,
+    queue_messages=50,
+    latency_samples=2,
+    round_trips=5,
+    throughput_s=2.0,
+    warm_batches=1,
+    cold_starts=1,
+    diagnostics=False,
+)

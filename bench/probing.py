@@ -1,0 +1,65 @@
+"""Runs bench/probe.py in a fresh process for one package, on a scenario's resources."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.context import Bench
+from bench.packages import Package
+from bench.report import NotAvailable
+from bench.stacks import Stack
+
+PROBE = Path(__file__).resolve().parent / "probe.py"
+PROBE_TIMEOUT_S = 300
+
+
+class ProbeError(RuntimeError):
+    """The probe failed, or a record of it was not settled."""
+
+
+def run_probe(bench: Bench, package: Package, stack: Stack, sizes: Sequence[int]) -> dict[str, Any]:
+    """Imports the package's handler in a fresh process and invokes it once per size."""
+    spec = {
+        "paths": [str(path) for path in package.paths],
+        "handler": package.handler,
+        "queue_arn": stack.resources.queue_arn,
+        "invocations": list(sizes),
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-probe-") as folder:
+        spec_path, result_path = Path(folder, "spec.json"), Path(folder, "result.json")
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        completed = subprocess.run(  # noqa: S603 - our probe, with a venv's interpreter
+            [str(package.python), "-I", "-S", "-B", str(PROBE), str(spec_path), str(result_path)],
+            env={**bench.process_environment, **stack.environment},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=PROBE_TIMEOUT_S,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise ProbeError(f"{package.name} probe failed: {completed.stderr.strip()[-600:]}")
+        result: dict[str, Any] = json.loads(result_path.read_text(encoding="utf-8"))
+    unsettled = sum(invocation["failures"] for invocation in result["invocations"])
+    if unsettled:
+        raise ProbeError(f"{package.name} left {unsettled} records unsettled")
+    return result
+
+
+def run_probes(
+    bench: Bench, package: Package | NotAvailable, stack: Stack, sizes: Sequence[int], count: int
+) -> list[dict[str, Any]] | NotAvailable:
+    """`count` fresh processes; a baseline that cannot run is n/a, with the reason."""
+    if isinstance(package, NotAvailable):
+        return package
+    try:
+        return [run_probe(bench, package, stack, sizes) for _ in range(count)]
+    except ProbeError as error:
+        if package.name == "function":
+            raise
+        return NotAvailable(str(error)[:200])
