@@ -65,3 +65,15 @@ build: $(INSTALLED) ## sam build (cached) and the package size without boto3
 deploy: $(INSTALLED) ## sam build and sam deploy (CONFIG_ENV=prod for samconfig's prod; none: guided)
 	$(VENV)/bin/sam build --cached --parallel
 	$(VENV)/bin/sam deploy $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV),--guided)
+
+# The hubspot-sdk baseline (a pre-release, pinned) gets a venv of its own, beside the function's
+# dependencies; if it cannot be installed, the benchmark says so in its table instead of failing.
+SDK_VENV := .venv-bench-sdk
+
+$(SDK_VENV)/.installed: bench/requirements-sdk.txt functions/unsubscribe_all/requirements.txt
+	@test -x $(SDK_VENV)/bin/python || $$(local/find-python.sh) -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements-sdk.txt \
+		&& touch $@ || echo "hubspot-sdk could not be installed: its benchmark figures will read n/a"
+
+bench: $(INSTALLED) $(SDK_VENV)/.installed $(if $(QUICK),,build) ## figures against the baselines: a table and bench/results.json (QUICK=1: under a minute)
+	$(PY) -m bench $(if $(QUICK),--quick) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
