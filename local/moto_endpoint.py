@@ -6,29 +6,19 @@ unchanged; the credentials are dummies, so nothing can ever reach a real account
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Self
-
 from moto.server import ThreadedMotoServer
+
+from local.lifecycle import StartStop
 
 REGION = "us-east-1"
 # moto's default account; ARNs and queue URLs carry it.
 ACCOUNT_ID = "123456789012"
 
 
-class MotoEndpoint:
+class MotoEndpoint(StartStop):
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self._url: str | None = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         self._server.start()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from local.hubspot_sandbox.admin import handle_admin_request, is_admin_target
 from local.hubspot_sandbox.api import handle_api_request
@@ -14,9 +13,10 @@ from local.hubspot_sandbox.config import SandboxConfig, with_changes
 from local.hubspot_sandbox.faults import FaultKind, parse_scripted_fault
 from local.hubspot_sandbox.server import HangUp, IncomingRequest, Reply, SandboxHTTPServer
 from local.hubspot_sandbox.state import SandboxState
+from local.lifecycle import StartStop
 
 
-class HubSpotSandbox:
+class HubSpotSandbox(StartStop):
     """A local HubSpot for the unsubscribe-all operations. Use as a context manager, or start()/stop().
 
     The control methods act at once on a running sandbox and mirror the `/__sandbox/` endpoints.
@@ -32,15 +32,6 @@ class HubSpotSandbox:
     def __repr__(self) -> str:
         where = self.base_url if self._server is not None else "not started"
         return f"HubSpotSandbox({where})"
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         """Bind (port 0 picks a free port) and serve on a background thread."""

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import app
 from local.lambda_context import LocalLambdaContext
+from local.moto_endpoint import REGION
+from local.sqs_batch import sqs_event as event_of
 from tests.conftest import FunctionStack
 from tests.events import load_event
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 
 def invoke(event: Mapping[str, Any], context: LocalLambdaContext | None = None) -> Any:
@@ -32,7 +36,7 @@ def send(stack: FunctionStack, bodies: Iterable[Any]) -> list[str]:
 def receive_event(stack: FunctionStack, expected: int) -> dict[str, Any]:
     """Receives `expected` messages and shapes them as the SQS event source does."""
     sqs = stack.session.client("sqs")
-    messages: list[Any] = []
+    messages: list[MessageTypeDef] = []
     while len(messages) < expected:
         response = sqs.receive_message(
             QueueUrl=stack.resources.queue_url,
@@ -42,22 +46,7 @@ def receive_event(stack: FunctionStack, expected: int) -> dict[str, Any]:
             WaitTimeSeconds=1,
         )
         messages += response.get("Messages", [])
-    return {
-        "Records": [
-            {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": message["Attributes"],
-                "messageAttributes": message.get("MessageAttributes", {}),
-                "md5OfBody": hashlib.md5(message["Body"].encode()).hexdigest(),  # noqa: S324 - SQS's checksum
-                "eventSource": "aws:sqs",
-                "eventSourceARN": stack.resources.queue_arn,
-                "awsRegion": "us-east-1",
-            }
-            for message in messages
-        ]
-    }
+    return event_of(messages, stack.resources.queue_arn, REGION)
 
 
 def sqs_event(stack: FunctionStack, bodies: Iterable[Any]) -> dict[str, Any]:
