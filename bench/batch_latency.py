@@ -63,6 +63,19 @@ def measure(bench: Bench) -> list[Figure]:
         "batch": statistics.median(_invocation_times_s(bench, batch_stack, batch_stack.function)),
         "naive": statistics.median(_invocation_times_s(bench, single_stack, single_stack.naive())),
     }
+    if bench.plan.diagnostics:
+        # What the batch costs without HubSpot's latency, and single mode with a thread per record.
+        wide_stack = bench.stack(HubSpotBatchMode="off", HubSpotMaxConcurrency=str(BATCH))
+        medians[f"single_max_concurrency_{BATCH}"] = statistics.median(
+            _invocation_times_s(bench, wide_stack, wide_stack.function)
+        )
+        bench.fresh_sandbox()
+        medians["single_latency_0"] = statistics.median(
+            _invocation_times_s(bench, single_stack, single_stack.function)
+        )
+        medians["batch_latency_0"] = statistics.median(
+            _invocation_times_s(bench, batch_stack, batch_stack.function)
+        )
     details: dict[str, Any] = {
         "sandbox_latency_ms": LATENCY_MS,
         "one_round_trip_ms": round(round_trip_s * 1000, 1),

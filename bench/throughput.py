@@ -32,7 +32,7 @@ from bench.probe import sqs_event
 from bench.report import Figure, Measured
 from bench.stacks import Stack, environment_applied
 from local.function_definition import FunctionDefinition
-from local.lambda_invoker import LambdaInvoker
+from local.lambda_invoker import InvocationStatus, LambdaInvoker
 from optout.deadline import Deadline
 from optout.hubspot.client import ClientConfig, HubSpotClient
 from optout.hubspot.errors import HubSpotError
@@ -77,7 +77,11 @@ def _invoked_back_to_back(bench: Bench, stack: Stack, function: FunctionDefiniti
 
     def poll() -> None:
         while time.monotonic() < ends:
-            invoker.invoke(sqs_event(trigger.batch_size, stack.resources.queue_arn))
+            invocation = invoker.invoke(sqs_event(trigger.batch_size, stack.resources.queue_arn))
+            if invocation.status is not InvocationStatus.RETURNED:
+                raise RuntimeError(
+                    f"{function.handler}: an invocation {invocation.status}: {invocation.error}"
+                )
 
     with environment_applied(stack.environment):
         invoker = LambdaInvoker(function)
