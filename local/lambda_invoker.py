@@ -30,6 +30,7 @@ from local.function_definition import FunctionDefinition
 from local.lambda_context import LocalLambdaContext
 
 Handler = Callable[[dict[str, Any], Any], Any]
+_LOADING = threading.Lock()  # sys.modules is the process's, whichever thread loads
 
 
 class InvocationStatus(StrEnum):
@@ -49,20 +50,23 @@ class Invocation:
 def load_handler(code_uri: Path, handler: str) -> Handler:
     """Imports `module.function` from `code_uri` as a new module object: a cold start."""
     module_name, _, function_name = handler.rpartition(".")
-    if str(code_uri) not in sys.path:
-        sys.path.insert(0, str(code_uri))
-    spec = importlib.util.find_spec(module_name)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"no module {module_name!r} under {code_uri}")
-    module = importlib.util.module_from_spec(spec)
-    # Registered while it runs (decorators and dataclasses look their module up), then put back:
-    # every environment keeps a module object of its own.
-    previous = sys.modules.get(module_name)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        _restore_module(module_name, previous)
+    # One at a time: two loads interleaving would each put back what the other registered,
+    # leaving a stray copy in sys.modules for the rest of the process.
+    with _LOADING:
+        if str(code_uri) not in sys.path:
+            sys.path.insert(0, str(code_uri))
+        spec = importlib.util.find_spec(module_name)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"no module {module_name!r} under {code_uri}")
+        module = importlib.util.module_from_spec(spec)
+        # Registered while it runs (decorators and dataclasses look their module up), then put
+        # back: every environment keeps a module object of its own.
+        previous = sys.modules.get(module_name)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            _restore_module(module_name, previous)
     function: Handler = getattr(module, function_name)
     return function
 

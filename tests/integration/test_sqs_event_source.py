@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ import pytest
 
 from local.aws_resources import QueueOverrides
 from local.function_definition import FunctionDefinition, SqsTrigger
-from local.lambda_invoker import LambdaInvoker
+from local.lambda_invoker import LambdaInvoker, load_handler
 from local.moto_endpoint import REGION
 from local.sqs_batch import failed_message_ids
 from local.sqs_event_source import QueueRef, SqsEventSource
@@ -310,3 +311,26 @@ def test_stop_waits_for_the_invocation_in_progress(function_stack, function_defi
     assert not stopper.is_alive()
     assert source.deleted_message_ids() == {message_id}
     assert not [thread for thread in threading.enumerate() if thread.name.startswith("sqs-poller")]
+
+
+def test_concurrent_cold_starts_leave_the_process_s_own_handler_module_in_place(function_definition):
+    # Given the handler module as the rest of this process imported it
+    import app  # noqa: PLC0415 - the module object the other tests use
+
+    # When several environments cold-start at the same moment, as concurrent pollers' do
+    barrier = threading.Barrier(8)
+    loaded: list[Any] = []
+
+    def cold_start() -> None:
+        barrier.wait()
+        loaded.append(load_handler(function_definition.code_uri, function_definition.handler))
+
+    threads = [threading.Thread(target=cold_start) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then each got a handler of its own, and `import app` still gives the process's module
+    assert len({id(handler) for handler in loaded}) == 8
+    assert sys.modules["app"] is app
