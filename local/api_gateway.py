@@ -37,6 +37,7 @@ ENDPOINT_TIMED_OUT = HttpAnswer.json(504, {"message": "Endpoint request timed ou
 class _ApiServer(ThreadingHTTPServer):
     daemon_threads = False  # server_close() joins the request threads
     block_on_close = True
+    request_queue_size = 128  # socketserver's 5 refuses connections from a few dozen concurrent callers
 
     def __init__(self, address: tuple[str, int], gateway: ApiGateway) -> None:
         super().__init__(address, _RequestHandler)
