@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -42,7 +43,7 @@ def submit_all(coalescer: Coalescer, requests: list[UnsubscribeRequest | None]) 
 def test_all_records_go_out_in_one_round_and_each_gets_its_own_outcome():
     # Given three records submitting at once
     sender = RecordingSender()
-    coalescer = Coalescer(3, sender, linger_s=10)
+    coalescer = Coalescer(3, sender, quiet_s=10, max_wait_s=10)
     requests = [UnsubscribeRequest(f"user{n}@example.com") for n in range(3)]
 
     # When they submit
@@ -60,7 +61,7 @@ def test_all_records_go_out_in_one_round_and_each_gets_its_own_outcome():
 def test_records_that_finish_without_a_call_do_not_hold_the_round():
     # Given five records of which two are replays that never submit
     sender = RecordingSender()
-    coalescer = Coalescer(5, sender, linger_s=10)
+    coalescer = Coalescer(5, sender, quiet_s=10, max_wait_s=10)
     requests: list[UnsubscribeRequest | None] = [
         UnsubscribeRequest("a@example.com"),
         None,
@@ -69,7 +70,7 @@ def test_records_that_finish_without_a_call_do_not_hold_the_round():
         UnsubscribeRequest("c@example.com"),
     ]
 
-    # When they run, then the three submitters go out in one round, well before the linger time
+    # When they run, then the three submitters go out in one round, long before the quiet time
     outcomes = submit_all(coalescer, requests)
     assert sender.rounds == [["a@example.com", "b@example.com", "c@example.com"]]
     assert outcomes[1] is None
@@ -77,7 +78,7 @@ def test_records_that_finish_without_a_call_do_not_hold_the_round():
 
 def test_the_same_request_from_two_records_is_sent_once():
     sender = RecordingSender()
-    coalescer = Coalescer(2, sender, linger_s=10)
+    coalescer = Coalescer(2, sender, quiet_s=10, max_wait_s=10)
     outcomes = submit_all(
         coalescer, [UnsubscribeRequest("jane@example.com"), UnsubscribeRequest("JANE@example.com")]
     )
@@ -85,13 +86,13 @@ def test_the_same_request_from_two_records_is_sent_once():
     assert outcomes[0] is outcomes[1]
 
 
-def test_a_slow_record_does_not_hold_the_others_beyond_the_linger_time():
+def test_a_slow_record_does_not_hold_the_others_beyond_a_quiet_spell():
     # Given two records, one of which takes long to decide
     sender = RecordingSender()
-    coalescer = Coalescer(2, sender, linger_s=0.05)
+    coalescer = Coalescer(2, sender, quiet_s=0.05, max_wait_s=10)
     fast, slow = coalescer.ticket(), coalescer.ticket()
 
-    # When the fast one submits, it is sent on its own after the linger time
+    # When the fast one submits, it is sent on its own once nothing else happened for a while
     outcome = fast.submit(UnsubscribeRequest("fast@example.com"))
     assert isinstance(outcome, UnsubscribeAllResult)
     assert sender.rounds == [["fast@example.com"]]
@@ -101,11 +102,29 @@ def test_a_slow_record_does_not_hold_the_others_beyond_the_linger_time():
     assert sender.rounds == [["fast@example.com"], ["slow@example.com"]]
 
 
+def test_records_still_arriving_keep_the_round_open_up_to_the_longest_wait():
+    # Given three records arriving 30 ms apart, a quiet spell of 50 ms and a longest wait of 1 s
+    sender = RecordingSender()
+    coalescer = Coalescer(4, sender, quiet_s=0.05, max_wait_s=1.0)
+    tickets = [coalescer.ticket() for _ in range(4)]
+
+    def late(index: int) -> Outcome:
+        time.sleep(0.03 * index)  # the arrival times are the point of this test
+        return tickets[index].submit(UnsubscribeRequest(f"user{index}@example.com"))
+
+    # When they submit, with the fourth never deciding
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(late, range(3)))
+
+    # Then the three went out together: each arrived within the quiet spell of the previous one
+    assert sender.rounds == [["user0@example.com", "user1@example.com", "user2@example.com"]]
+
+
 def test_a_failing_round_wakes_every_waiter_with_a_retryable_error():
     def broken(requests: Sequence[UnsubscribeRequest]) -> dict[Target, Outcome]:
         raise RuntimeError("boom")
 
-    coalescer = Coalescer(2, broken, linger_s=10)
+    coalescer = Coalescer(2, broken, quiet_s=10, max_wait_s=10)
     outcomes = submit_all(
         coalescer, [UnsubscribeRequest("a@example.com"), UnsubscribeRequest("b@example.com")]
     )

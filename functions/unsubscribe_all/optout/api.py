@@ -42,6 +42,8 @@ from optout.unsubscribe_service import Rejected, RetryLater, Succeeded, WorkItem
 
 MAX_BODY_BYTES = 16 * 1024
 SAFETY_MARGIN_S = 1.0
+# API Gateway answers 504 itself after 29 s, whatever the function's timeout: answer before it.
+API_GATEWAY_TIMEOUT_S = 29.0
 REPLAY_HEADER = "Idempotent-Replayed"
 _VERSION = re.compile(r"v4|\d{4}-\d{2}")
 _FACADE = "/communication-preferences/<version>/statuses"
@@ -72,7 +74,10 @@ class UnsubscribeApi:
         return str(self.resolver.current_event.request_context.request_id or "-")
 
     def _deadline(self) -> Deadline:
-        return Deadline.for_invocation(self.resolver.lambda_context, SAFETY_MARGIN_S)
+        invocation = Deadline.for_invocation(self.resolver.lambda_context, SAFETY_MARGIN_S)
+        return min(
+            invocation, Deadline.after(API_GATEWAY_TIMEOUT_S - SAFETY_MARGIN_S), key=Deadline.remaining
+        )
 
     def _error_response(self, error: ApiError) -> Response[Any]:
         return error.response(self._correlation_id())

@@ -6,7 +6,9 @@ own thread and, inside it, hands its request to the coalescer and waits. The coa
 many records may still submit; once each has either submitted or finished without a call
 (replayed from the store, say), it sends everything gathered in one go and wakes each waiter
 with its own outcome. A record held up (a slow idempotency-store write) cannot hold the others
-for long: after `linger_s` what has been gathered goes out, and later arrivals form a new round.
+for long: once no record has arrived or finished for `quiet_s`, or `max_wait_s` after the first
+arrival, what has been gathered goes out, and later arrivals form a new round. Waiting for a
+quiet spell rather than a fixed time keeps a busy, slow store from splitting the round.
 """
 
 from __future__ import annotations
@@ -24,13 +26,15 @@ SendRound = Callable[[Sequence[UnsubscribeRequest]], Mapping[Target, Outcome]]
 
 
 class Coalescer:
-    def __init__(self, expected: int, send: SendRound, linger_s: float = 0.1) -> None:
+    def __init__(self, expected: int, send: SendRound, quiet_s: float = 0.2, max_wait_s: float = 2.0) -> None:
         self._send = send
-        self._linger_s = linger_s
+        self._quiet_s = quiet_s
+        self._max_wait_s = max_wait_s
         self._changed = threading.Condition()
         self._undecided = expected
         self._gathered: list[UnsubscribeRequest] = []
         self._first_gathered_at = 0.0
+        self._last_activity_at = time.monotonic()
         self._sending = False
         self._unanswered: set[Target] = set()
         self._outcomes: dict[Target, Outcome] = {}
@@ -43,6 +47,7 @@ class Coalescer:
         target = request.target
         with self._changed:
             self._undecided -= 1
+            self._last_activity_at = time.monotonic()
             # A target already asked for (by a record with another key) rides on that call.
             if target not in self._outcomes and target not in self._unanswered:
                 if not self._gathered:
@@ -62,10 +67,12 @@ class Coalescer:
     def _close(self) -> None:
         with self._changed:
             self._undecided -= 1
+            self._last_activity_at = time.monotonic()
             self._changed.notify_all()
 
     def _time_until_due(self) -> float:
-        return max(0.0, self._first_gathered_at + self._linger_s - time.monotonic())
+        due_at = min(self._last_activity_at + self._quiet_s, self._first_gathered_at + self._max_wait_s)
+        return max(0.0, due_at - time.monotonic())
 
     def _send_round(self) -> None:
         """Sends what is gathered, with the lock released during the HTTP calls."""

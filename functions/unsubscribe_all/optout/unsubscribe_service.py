@@ -77,12 +77,9 @@ def retry_later(error: HubSpotError) -> RetryLater:
 
 
 class UnsubscribeService:
-    def __init__(
-        self, unsubscriber: Unsubscriber, idempotency: IdempotencyGuard, linger_s: float = 0.1
-    ) -> None:
+    def __init__(self, unsubscriber: Unsubscriber, idempotency: IdempotencyGuard) -> None:
         self._unsubscriber = unsubscriber
         self._idempotency = idempotency
-        self._linger_s = linger_s
         self._record_threads = ThreadPoolExecutor(max_workers=MAX_RECORD_THREADS, thread_name_prefix="record")
 
     def unsubscribe(self, item: WorkItem, deadline: Deadline) -> ItemResult:
@@ -105,9 +102,7 @@ class UnsubscribeService:
         for item in items:
             leaders.setdefault(item.identity, item)
         coalescer = Coalescer(
-            len(leaders),
-            lambda requests: self._unsubscriber.unsubscribe_many(requests, deadline),
-            self._linger_s,
+            len(leaders), lambda requests: self._unsubscriber.unsubscribe_many(requests, deadline)
         )
         futures = {
             identity: self._record_threads.submit(
