@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
+from unittest import mock
 
 from bench.baselines.raw import RawClient
 from bench.context import Bench
@@ -116,6 +117,13 @@ def _pacer_only(bench: Bench, containers: int, reserve_fraction: float | None) -
     return steady_span(bench.servers.sandbox.calls(), bench.plan.throughput_s)
 
 
+def _with_reserve(fraction: float, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`run` with every pacer built inside keeping `fraction` of the limit in reserve (by name, as
+    the function builds its own)."""
+    with mock.patch("optout.hubspot.pacing.RateLimitPacer.__init__.__defaults__", (fraction, time.monotonic)):
+        return run()
+
+
 def _raw(bench: Bench, threads: int) -> dict[str, Any]:
     bench.fresh_sandbox(latency_ms=LATENCY_MS, rate_limit=RATE_LIMIT, rate_window_ms=WINDOW_MS)
     raw = RawClient(bench.servers.hubspot_base_url, bench.servers.hubspot_token)
@@ -143,6 +151,9 @@ def measure(bench: Bench) -> list[Figure]:
         # A reserve of one other container's calls in flight, rather than 5 % of the limit.
         runs[f"pacer_only_{pollers}_containers_reserve_{CLIENT_THREADS}"] = lambda: _pacer_only(
             bench, pollers, CLIENT_THREADS / RATE_LIMIT
+        )
+        runs[f"function_reserve_{CLIENT_THREADS}"] = lambda: _with_reserve(
+            CLIENT_THREADS / RATE_LIMIT, lambda: _invoked_back_to_back(bench, stack, stack.function)
         )
     spans = {name: run() for name, run in runs.items()}
     function = spans["function"]
