@@ -1,0 +1,118 @@
+"""A TCP proxy that can refuse service: an outage of whatever sits behind it, with its state kept.
+
+The soak points only the function's DynamoDB client at it (AWS_ENDPOINT_URL_DYNAMODB), so the
+idempotency store goes away while SQS and Secrets Manager, on the same moto, stay up. While
+refusing, open connections are cut and new ones reset at once, as a network that drops a
+service does; afterwards connections are passed through again to the unchanged upstream.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import struct
+import threading
+
+from local.lifecycle import StartStop
+
+CHUNK = 64 * 1024
+ACCEPT_POLL_S = 0.1
+
+
+def _reset(connection: socket.socket) -> None:
+    """Close so that the peer sees a reset (RST), not an orderly end of stream."""
+    with contextlib.suppress(OSError):
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.close()
+
+
+class TcpProxy(StartStop):
+    def __init__(self, upstream_host: str, upstream_port: int, host: str = "127.0.0.1") -> None:
+        self._upstream = (upstream_host, upstream_port)
+        self._host = host
+        self._listener: socket.socket | None = None
+        self._acceptor: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._refusing = False
+        self._open: set[socket.socket] = set()
+        self.refused = 0  # connections reset while refusing, open ones included
+
+    @property
+    def url(self) -> str:
+        if self._listener is None:
+            raise RuntimeError("the proxy is not running")
+        host, port = self._listener.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        listener = socket.create_server((self._host, 0))
+        listener.settimeout(ACCEPT_POLL_S)
+        self._listener = listener
+        self._stopping.clear()
+        self._acceptor = threading.Thread(
+            target=self._accept, args=(listener,), name="tcp-proxy", daemon=True
+        )
+        self._acceptor.start()
+
+    def stop(self) -> None:
+        if self._listener is None or self._acceptor is None:
+            return
+        self._stopping.set()
+        self._acceptor.join()
+        self._listener.close()
+        self._listener = self._acceptor = None
+        self._cut_open_connections()
+
+    def refuse(self) -> None:
+        """From now on, and for the connections open now: no service."""
+        with self._lock:
+            self._refusing = True
+        self._cut_open_connections()
+
+    def serve(self) -> None:
+        with self._lock:
+            self._refusing = False
+
+    def _cut_open_connections(self) -> None:
+        with self._lock:
+            connections, self._open = self._open, set()
+            self.refused += len(connections) // 2  # each proxied connection is a pair
+        for connection in connections:
+            _reset(connection)
+
+    def _accept(self, listener: socket.socket) -> None:
+        while not self._stopping.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with self._lock:
+                refusing = self._refusing
+                self.refused += int(refusing)
+            if refusing:
+                _reset(client)
+                continue
+            try:
+                upstream = socket.create_connection(self._upstream)
+            except OSError:
+                _reset(client)
+                continue
+            with self._lock:
+                self._open.update((client, upstream))
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(CHUNK):
+                target.sendall(data)
+        with self._lock:
+            ours = source in self._open
+            self._open.difference_update((source, target))
+        if ours:
+            # An orderly end from one side ends both; a cut connection was reset already.
+            for connection in (source, target):
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+                connection.close()
