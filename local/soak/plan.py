@@ -1,0 +1,90 @@
+"""What the soak sends: valid requests, duplicates of them, malformed bodies and invalid addresses.
+
+Every valid request has its own idempotency key and its own address, so the sandbox's count of
+successful unsubscribes per address is a count per key. A duplicate repeats an original's body
+exactly (same key): half right after it, so they usually share a batch, half late, once the
+originals have had time to finish ("minutes apart", scaled to the run). Each malformed or
+invalid message knows the reason the DLQ must give for it. The mix is shuffled by a seed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from enum import StrEnum
+
+DUPLICATE_SHARE = 0.10
+MALFORMED_SHARE = 0.03
+INVALID_EMAIL_SHARE = 0.02
+
+
+class Kind(StrEnum):
+    VALID = "valid"
+    DUPLICATE = "duplicate"
+    MALFORMED = "malformed"
+    INVALID_EMAIL = "invalid email"
+
+
+@dataclass(frozen=True)
+class PlannedMessage:
+    body: str
+    kind: Kind
+    address: str | None = None  # the subscriber of a valid message or a duplicate
+    reason: str | None = None  # the DLQ reason a malformed or invalid message must get
+    late: bool = False  # sent once the first wave has had time to finish
+
+
+# Body templates ({n} is the message's number) and the reason each must be parked with.
+MALFORMED = (
+    ('{{"subscriberIdString": "soak-malformed-{n}@example.com"', "MALFORMED_JSON"),
+    ('["soak-malformed-{n}@example.com"]', "NOT_AN_OBJECT"),
+    ('{{"email": {n}}}', "INVALID_FIELD"),
+    ('{{"subscriberIdString": "soak-sms-{n}@example.com", "channel": "SMS"}}', "UNSUPPORTED_CHANNEL"),
+    ('{{"note": "no subscriber {n}"}}', "MISSING_SUBSCRIBER"),
+    (
+        '{{"subscriberIdString": "a{n}@example.com", "subscriberIdString": "b{n}@example.com"}}',
+        "DUPLICATE_KEY",
+    ),
+    ('{{"subscriberIdString": "soak-bu-{n}@example.com", "businessUnitId": -{n}}}', "INVALID_FIELD"),
+)
+INVALID_ADDRESSES = ("soak invalid {n}@example.com", "soak-{n}@@example.com", "soak-{n}@localhost")
+
+
+def _valid(run_id: str, number: int) -> PlannedMessage:
+    address = f"soak-{number}.{run_id}@example.com"
+    body = json.dumps({"subscriberIdString": address, "idempotencyKey": f"soak-{run_id}-{number}"})
+    return PlannedMessage(body, Kind.VALID, address=address)
+
+
+def plan_messages(total: int, run_id: str, seed: int) -> list[PlannedMessage]:
+    """`total` messages in the order to send them: the first wave, then the late duplicates."""
+    rng = random.Random(seed)  # noqa: S311 - a reproducible mix, not cryptography
+    malformed, invalid = round(total * MALFORMED_SHARE), round(total * INVALID_EMAIL_SHARE)
+    duplicates = round(total * DUPLICATE_SHARE)
+    originals = [_valid(run_id, number) for number in range(total - malformed - invalid - duplicates)]
+    bad = [
+        PlannedMessage(template.format(n=n), Kind.MALFORMED, reason=reason)
+        for n, (template, reason) in ((n, MALFORMED[n % len(MALFORMED)]) for n in range(malformed))
+    ] + [
+        PlannedMessage(
+            json.dumps({"subscriberIdString": INVALID_ADDRESSES[n % len(INVALID_ADDRESSES)].format(n=n)}),
+            Kind.INVALID_EMAIL,
+            reason="INVALID_EMAIL",
+        )
+        for n in range(invalid)
+    ]
+    shuffled: list[PlannedMessage] = originals + bad
+    rng.shuffle(shuffled)
+    repeated = rng.sample(originals, duplicates)
+    together, late = set(repeated[: duplicates // 2]), repeated[duplicates // 2 :]
+    first_wave = []
+    for message in shuffled:
+        first_wave.append(message)
+        if message in together:
+            first_wave.append(_duplicate(message, late=False))
+    return first_wave + [_duplicate(original, late=True) for original in late]
+
+
+def _duplicate(original: PlannedMessage, *, late: bool) -> PlannedMessage:
+    return PlannedMessage(original.body, Kind.DUPLICATE, address=original.address, late=late)
