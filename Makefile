@@ -77,3 +77,6 @@ $(SDK_VENV)/.installed: bench/requirements-sdk.txt functions/unsubscribe_all/req
 
 bench: $(INSTALLED) $(SDK_VENV)/.installed $(if $(QUICK),,build) ## figures against the baselines: a table and bench/results.json (QUICK=1: under a minute)
 	$(PY) -m bench $(if $(QUICK),--quick) $(if $(BENCH_OUTPUT),--output $(BENCH_OUTPUT))
+
+soak: $(INSTALLED) ## the queue soak (5,000 messages, faults) and the API under load (5,000 requests); SOAK_MESSAGES=N, SOAK_REQUESTS=N scale them
+	$(PY) -m local.soak $(if $(SOAK_MESSAGES),--messages $(SOAK_MESSAGES)) $(if $(SOAK_REQUESTS),--requests $(SOAK_REQUESTS))

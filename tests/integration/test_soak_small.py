@@ -107,7 +107,7 @@ def test_the_soak_command_exits_1_on_any_problem_and_ends_with_the_final_line(
     monkeypatch.setattr(soak_cli, "run_queue_soak", lambda *_: run)
 
     # When the command runs, then its exit code and last line tell
-    assert soak_cli.main(["--messages", "10"]) == exit_code
+    assert soak_cli.main(["--messages", "10", "--requests", "0"]) == exit_code
     assert capsys.readouterr().out.splitlines()[-1] == run.verdict.final_line()
 
 
