@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             print(line, flush=True)
         ok = run.verdict.ok
     if args.requests:
-        load = run_api_load(args.requests, args.seed)
+        load = run_api_load(args.requests, args.seed, OUTPUT_DIR)
         for line in api_report_lines(load):
             print(line, flush=True)
         ok = ok and not load.problems

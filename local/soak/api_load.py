@@ -19,12 +19,13 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from local.hubspot_sandbox import HubSpotSandbox
 from local.soak.api_plan import PlannedRequest, RequestKind, plan_requests
 from local.soak.capture import FunctionOutput
 from local.soak.chaos import FAULT_RATES, TIMEOUT_HANG_S
@@ -34,7 +35,9 @@ from local.stack import LocalStack, StackOptions
 CLIENTS = 50
 RETRIED = frozenset({409, 429, 502, 503})
 MAPPED_5XX = frozenset({502, 503})
-MAX_ATTEMPTS = 10
+# A careful client keeps retrying a 409 until an in-progress record must have expired (its
+# invocation's 30 s timeout), waiting at most a second at a time to keep the run short.
+RETRY_WINDOW_S = 40.0
 MAX_RETRY_WAIT_S = 1.0
 CLIENT_TIMEOUT_S = 60.0
 # The stage's throttle (10 requests/s) keeps real traffic far below HubSpot's rolling window; here
@@ -101,19 +104,36 @@ def _client(base: tuple[str, int], work: queue.Queue[tuple[int, PlannedRequest]]
         except queue.Empty:
             return
         attempts: list[Answer] = []
-        for _ in range(MAX_ATTEMPTS):
+        give_up_at = time.monotonic() + RETRY_WINDOW_S
+        while True:
             answer = _send(base, request)
             attempts.append(answer)
-            if answer.status not in RETRIED or request.kind is RequestKind.BAD:
+            if (
+                answer.status not in RETRIED
+                or request.kind is RequestKind.BAD
+                or time.monotonic() > give_up_at
+            ):
                 break
             time.sleep(min(MAX_RETRY_WAIT_S, answer.retry_after_s))
         run.answers[number] = attempts
 
 
+def successful_calls(sandbox: HubSpotSandbox) -> dict[str, list[str]]:
+    """When HubSpot successfully unsubscribed each address (single calls; the load makes no batch calls)."""
+    calls: dict[str, list[str]] = defaultdict(list)
+    for call in sandbox.calls():
+        if call.request.operation == "unsubscribe-all" and call.status == 200 and call.request.subscriber:
+            calls[call.request.subscriber.lower()].append(call.at)
+    return calls
+
+
 def judge(
-    run: LoadRun, successful_unsubscribes: dict[str, int], token: str, captured: dict[str, str]
+    run: LoadRun, successful_calls: Mapping[str, list[str]], token: str, captured: Mapping[str, str]
 ) -> None:
-    """Adds a problem for each broken promise (see the module's docstring)."""
+    """Adds a problem for each broken promise (see the module's docstring).
+
+    `successful_calls` has the times of HubSpot's successful unsubscribe calls, by lower-cased address.
+    """
     unexpected, bad_not_refused, good_failed = Counter[str](), [], []
     outcomes: dict[str, list[Answer]] = defaultdict(list)
     for number, request in enumerate(run.planned):
@@ -130,10 +150,13 @@ def judge(
         elif request.key is not None:
             outcomes[request.key].append(final)
     not_once = [key for key, finals in outcomes.items() if sum(not final.replayed for final in finals) != 1]
+    keys = {
+        request.address.lower(): request.key for request in run.planned if request.address and request.key
+    }
     twice = [
-        address
-        for address, count in successful_unsubscribes.items()
-        if address.startswith("api-") and count > 1
+        f"{keys[address]} (calls at {', '.join(times)})"
+        for address, times in successful_calls.items()
+        if address in keys and len(times) > 1
     ]
     answers_text = "\n".join(answer.body for answers in run.answers.values() for answer in answers)
     leaks = find_leaks("API answers", answers_text, secrets=[token], emails=False)
@@ -150,7 +173,7 @@ def judge(
             run.problems.append(f"{len(found)} {what}: {', '.join(found[:3])}")
 
 
-def run_api_load(requests: int, seed: int) -> LoadRun:
+def run_api_load(requests: int, seed: int, output_dir: Path | None = None) -> LoadRun:
     run = LoadRun(requests, planned=plan_requests(requests, uuid.uuid4().hex[:8], seed))
     with ExitStack() as running:
         run_dir = Path(running.enter_context(tempfile.TemporaryDirectory(prefix="api-load-")))
@@ -175,7 +198,9 @@ def run_api_load(requests: int, seed: int) -> LoadRun:
         for client in clients:
             client.join()
         run.seconds = time.monotonic() - started
-        judge(run, stack.sandbox.successful_unsubscribes(), stack.hubspot_token, output.texts())
+        judge(run, successful_calls(stack.sandbox), stack.hubspot_token, output.texts())
+        if output_dir is not None:
+            output.keep(output_dir, "api-")
     return run
 
 

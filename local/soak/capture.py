@@ -11,6 +11,7 @@ import importlib
 import io
 import logging
 import sys
+from pathlib import Path
 from types import TracebackType
 from typing import Self, TextIO
 
@@ -58,6 +59,12 @@ class FunctionOutput:
             sys.stdout = self._previous_stdout
         if self._previous_logs is not None:
             self._function_log_handler().setStream(self._previous_logs)
+
+    def keep(self, directory: Path, prefix: str) -> None:
+        """Writes what was captured (addresses masked) to `directory`, to look into later."""
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, text in self.texts().items():
+            (directory / f"{prefix}{name.split()[0]}.log").write_text(text, encoding="utf-8")
 
     def texts(self) -> dict[str, str]:
         return {

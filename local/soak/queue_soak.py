@@ -152,14 +152,6 @@ def _drive(run: SoakRun, stack: LocalStack, chaos: Chaos, drain_timeout_s: float
     run.chaos = chaos.log
 
 
-def keep_output(directory: Path, output: FunctionOutput, receive_counts: dict[str, int]) -> None:
-    """What the function wrote (addresses masked), and each message's receives, to look into later."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, text in output.texts().items():
-        (directory / f"{name.split()[0]}.log").write_text(text, encoding="utf-8")
-    (directory / "receive-counts.json").write_text(json.dumps(receive_counts, indent=1), encoding="utf-8")
-
-
 def run_queue_soak(
     messages: int,
     seed: int,
@@ -208,7 +200,9 @@ def run_queue_soak(
             )
             leaks = scan_for_leaks(output, run.evidence, [stack.hubspot_token, chaos.new_token])
             if output_dir is not None:
-                keep_output(output_dir, output, stack.event_source.receive_counts())
+                output.keep(output_dir, "queue-")
+                receives = json.dumps(stack.event_source.receive_counts(), indent=1)
+                (output_dir / "queue-receive-counts.json").write_text(receives, encoding="utf-8")
             run.verdict = judge(run.planned, run.message_ids, run.evidence, leaks)
             if not run.drained:
                 run.verdict.problems.insert(0, f"the queue did not drain within {drain_timeout_s:.0f} s")
