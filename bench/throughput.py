@@ -25,7 +25,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
-from unittest import mock
 
 from bench.baselines.raw import RawClient
 from bench.context import Bench
@@ -48,7 +47,7 @@ REJECTED_GOAL = 0.01
 # Before the first call: the cold start of each poller's environment.
 STARTUP_S = 2.0
 # The template's HubSpotMaxConcurrency: threads of one container's client.
-CLIENT_THREADS = 8
+CLIENT_THREADS = 10
 
 
 def _at(call: dict[str, Any]) -> float:
@@ -93,16 +92,15 @@ def _invoked_back_to_back(bench: Bench, stack: Stack, function: FunctionDefiniti
     return steady_span(bench.servers.sandbox.calls(), bench.plan.throughput_s)
 
 
-def _pacer_only(bench: Bench, containers: int, reserve_fraction: float | None) -> dict[str, Any]:
-    """The function's HubSpot client alone, one per container, each as busy as its threads allow."""
+def _pacer_only(bench: Bench, containers: int) -> dict[str, Any]:
+    """The function's HubSpot client alone, one per container, each as busy as its threads allow
+    and pacing itself as the function's runtime sets it up (the others' calls in reserve)."""
     bench.fresh_sandbox(latency_ms=LATENCY_MS, rate_limit=RATE_LIMIT, rate_window_ms=WINDOW_MS)
     config = ClientConfig(base_url=bench.servers.hubspot_base_url, max_connections=CLIENT_THREADS)
     token = StaticToken(bench.servers.hubspot_token)
+    others_in_flight = (containers - 1) * CLIENT_THREADS
     clients = [
-        HubSpotClient(
-            token, config, pacer=None if reserve_fraction is None else RateLimitPacer(reserve_fraction)
-        )
-        for _ in range(containers)
+        HubSpotClient(token, config, pacer=RateLimitPacer(others_in_flight)) for _ in range(containers)
     ]
     ends = time.monotonic() + WINDOW_MS / 1000 + bench.plan.throughput_s
 
@@ -115,13 +113,6 @@ def _pacer_only(bench: Bench, containers: int, reserve_fraction: float | None) -
         for done in [threads.submit(loop, client) for client in clients for _ in range(CLIENT_THREADS)]:
             done.result()
     return steady_span(bench.servers.sandbox.calls(), bench.plan.throughput_s)
-
-
-def _with_reserve(fraction: float, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """`run` with every pacer built inside keeping `fraction` of the limit in reserve (by name, as
-    the function builds its own)."""
-    with mock.patch("optout.hubspot.pacing.RateLimitPacer.__init__.__defaults__", (fraction, time.monotonic)):
-        return run()
 
 
 def _raw(bench: Bench, threads: int) -> dict[str, Any]:
@@ -146,15 +137,8 @@ def measure(bench: Bench) -> list[Figure]:
         "raw": lambda: _raw(bench, in_flight),
     }
     if bench.plan.diagnostics:
-        runs["pacer_only_1_container"] = lambda: _pacer_only(bench, 1, None)
-        runs[f"pacer_only_{pollers}_containers"] = lambda: _pacer_only(bench, pollers, None)
-        # A reserve of one other container's calls in flight, rather than 5 % of the limit.
-        runs[f"pacer_only_{pollers}_containers_reserve_{CLIENT_THREADS}"] = lambda: _pacer_only(
-            bench, pollers, CLIENT_THREADS / RATE_LIMIT
-        )
-        runs[f"function_reserve_{CLIENT_THREADS}"] = lambda: _with_reserve(
-            CLIENT_THREADS / RATE_LIMIT, lambda: _invoked_back_to_back(bench, stack, stack.function)
-        )
+        runs["pacer_only_1_container"] = lambda: _pacer_only(bench, 1)
+        runs[f"pacer_only_{pollers}_containers"] = lambda: _pacer_only(bench, pollers)
     spans = {name: run() for name, run in runs.items()}
     function = spans["function"]
     return [

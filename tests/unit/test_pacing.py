@@ -65,6 +65,20 @@ def test_calls_go_ahead_while_remaining_stays_above_the_reserve():
         call(pacer, None)
 
 
+def test_other_containers_calls_in_flight_are_kept_in_reserve():
+    # Given one other container with up to 4 calls in flight, and 10 left of 100 in the window
+    clock = FakeClock()
+    pacer = RateLimitPacer(others_in_flight=4, clock=clock)
+    call(pacer, headers(limit=100, remaining=10))
+
+    # When calls start without new answers, then four may (10 - 6: the others' 4 and half again)
+    slots = [pacer.slot(Deadline.after(60), max_wait_s=0) for _ in range(4)]
+    for slot in slots:
+        slot.__enter__()
+    with pytest.raises(SlotWaitTooLongError):
+        call(pacer, None)
+
+
 def test_a_figure_a_whole_window_old_allows_one_call_to_refresh_it():
     clock = FakeClock()
     pacer = RateLimitPacer(clock=clock)

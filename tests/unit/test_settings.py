@@ -17,7 +17,8 @@ def test_defaults_follow_hubspot_and_the_template():
     assert settings.hubspot.api_version == "v4"
     assert settings.hubspot.batch_size == 100
     assert settings.batch_mode is BatchMode.AUTO
-    assert settings.max_concurrency == 8
+    assert settings.max_concurrency == 10
+    assert settings.rate_limit_shared_by == 1
     assert settings.source_queue_url is None
 
 
@@ -30,6 +31,7 @@ def test_every_setting_is_read():
             "HUBSPOT_BATCH_MODE": "OFF",
             "HUBSPOT_BATCH_SIZE": "25",
             "HUBSPOT_MAX_CONCURRENCY": "4",
+            "HUBSPOT_RATE_LIMIT_SHARED_BY": "3",
             "SOURCE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/queue",
             "IDEMPOTENCY_TTL_SECONDS": "3600",
             "HUBSPOT_TOKEN_CACHE_SECONDS": "60",
@@ -43,6 +45,7 @@ def test_every_setting_is_read():
         4,
     )
     assert (settings.idempotency_ttl_s, settings.token_cache_s) == (3600, 60)
+    assert settings.rate_limit_shared_by == 3
 
 
 @pytest.mark.parametrize(

@@ -160,6 +160,7 @@ def test_environment_variables_are_exactly_the_contract(template: Json, function
         "HUBSPOT_BATCH_MODE",
         "HUBSPOT_BATCH_SIZE",
         "HUBSPOT_MAX_CONCURRENCY",
+        "HUBSPOT_RATE_LIMIT_SHARED_BY",
         "IDEMPOTENCY_TABLE_NAME",
         "DEAD_LETTER_QUEUE_URL",
         "SOURCE_QUEUE_URL",
@@ -172,6 +173,7 @@ def test_environment_variables_are_exactly_the_contract(template: Json, function
     assert variables["IDEMPOTENCY_TABLE_NAME"] == {"Ref": "IdempotencyTable"}
     assert variables["DEAD_LETTER_QUEUE_URL"] == {"Ref": "UnsubscribeDeadLetterQueue"}  # Ref = URL
     assert variables["SOURCE_QUEUE_URL"] == {"Ref": "UnsubscribeQueue"}
+    assert variables["HUBSPOT_RATE_LIMIT_SHARED_BY"] == {"Ref": "QueueMaximumConcurrency"}
     assert variables["POWERTOOLS_SERVICE_NAME"] == "hubspot-unsubscribe-all"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "HubSpotUnsubscribeAll"
     assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
@@ -186,7 +188,7 @@ def test_environment_variables_are_exactly_the_contract(template: Json, function
         ("HUBSPOT_API_VERSION", "v4"),
         ("HUBSPOT_BATCH_MODE", "auto"),
         ("HUBSPOT_BATCH_SIZE", 100),
-        ("HUBSPOT_MAX_CONCURRENCY", 8),
+        ("HUBSPOT_MAX_CONCURRENCY", 10),
         ("POWERTOOLS_LOG_LEVEL", "INFO"),
     ],
 )

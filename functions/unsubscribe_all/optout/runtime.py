@@ -8,6 +8,7 @@ from optout.aws_clients import AwsClients
 from optout.dead_letters import DeadLetterQueue
 from optout.hubspot.client import CallRecord, HubSpotClient
 from optout.hubspot.errors import MissingScopesError
+from optout.hubspot.pacing import RateLimitPacer
 from optout.idempotency import IdempotencyGuard
 from optout.observability import MetricsRecorder, logger
 from optout.retry_schedule import RetrySchedule
@@ -46,7 +47,10 @@ class Runtime:
         tokens = SecretsManagerTokenSource(
             settings.token_secret_id, aws.secretsmanager, settings.token_cache_s
         )
-        hubspot = HubSpotClient(tokens, settings.hubspot, observer=record_call)
+        others_in_flight = (settings.rate_limit_shared_by - 1) * settings.max_concurrency
+        hubspot = HubSpotClient(
+            tokens, settings.hubspot, pacer=RateLimitPacer(others_in_flight), observer=record_call
+        )
         unsubscriber = Unsubscriber(
             hubspot,
             batch_mode=settings.batch_mode,

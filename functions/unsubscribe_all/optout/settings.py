@@ -50,13 +50,14 @@ class Settings:
     hubspot: ClientConfig
     batch_mode: BatchMode
     max_concurrency: int
+    rate_limit_shared_by: int
     idempotency_ttl_s: int
     token_cache_s: int
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = _Environment(os.environ if environ is None else environ)
-        max_concurrency = env.integer("HUBSPOT_MAX_CONCURRENCY", default=8, minimum=1, maximum=64)
+        max_concurrency = env.integer("HUBSPOT_MAX_CONCURRENCY", default=10, minimum=1, maximum=64)
         return cls(
             token_secret_id=env.required("HUBSPOT_TOKEN_SECRET_ID"),
             idempotency_table_name=env.required("IDEMPOTENCY_TABLE_NAME"),
@@ -70,6 +71,9 @@ class Settings:
             ),
             batch_mode=env.checked("HUBSPOT_BATCH_MODE", "auto", BatchMode.parse),
             max_concurrency=max_concurrency,
+            rate_limit_shared_by=env.integer(
+                "HUBSPOT_RATE_LIMIT_SHARED_BY", default=1, minimum=1, maximum=1000
+            ),
             idempotency_ttl_s=env.integer(
                 "IDEMPOTENCY_TTL_SECONDS", default=14 * 24 * 3600, minimum=60, maximum=366 * 24 * 3600
             ),

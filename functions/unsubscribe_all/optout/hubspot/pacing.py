@@ -6,7 +6,8 @@ Lambda containers share that budget without talking to each other, so each one p
 from what HubSpot tells it:
 
 - a call may start while the last `Remaining` seen, less the calls this process started since,
-  stays above a small reserve (the reserve absorbs other containers acting on the same figure);
+  stays above a reserve: the calls other containers may have in flight and acting on the same
+  figure (half as many again, for safety), and at least 5 % of the limit;
 - when the window is full, a call may reuse a slot this process used itself once that call has
   left the window (its completion time plus the window length), so every container keeps the
   share it already had and the window stays full without overshooting;
@@ -65,7 +66,15 @@ class CallSlot:
 
 
 class RateLimitPacer:
-    def __init__(self, reserve_fraction: float = 0.05, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        others_in_flight: int = 0,
+        reserve_fraction: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`others_in_flight`: how many calls the other containers sharing the account's limit
+        may have in flight at once (their number times their concurrency)."""
+        self._others_in_flight = others_in_flight
         self._reserve_fraction = reserve_fraction
         self._clock = clock
         self._changed = threading.Condition()
@@ -123,7 +132,7 @@ class RateLimitPacer:
             window is None
             # A figure a whole window old says nothing any more: one call fetches a fresh one.
             or now - self._seen_at >= window.interval_s
-            or self._available(window, now) > int(window.limit * self._reserve_fraction)
+            or self._available(window, now) > self._reserve(window)
         ):
             self._started_since_seen += 1
             self._in_flight += 1
@@ -137,6 +146,10 @@ class RateLimitPacer:
             math.inf,
         )
         return min(next_own_slot, self._seen_at + window.interval_s - now)
+
+    def _reserve(self, window: RateLimitWindow) -> int:
+        wanted = max(int(window.limit * self._reserve_fraction), math.ceil(1.5 * self._others_in_flight))
+        return min(wanted, window.limit // 2)
 
     def _available(self, window: RateLimitWindow, now: float) -> int:
         while self._own_completions and self._own_completions[0] + window.interval_s <= self._seen_at:
