@@ -57,13 +57,13 @@ checkov: $(INSTALLED) $(CHECKOV_VENV)/bin/checkov ## checkov security scan of te
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download \
 		--framework cloudformation --file template.yaml
 
-build: $(INSTALLED) ## sam build (cached) and the package size without boto3
+build: $(INSTALLED) ## sam build, with the bytecode a cold start needs (Lambda cannot write it), and the package size
 	$(VENV)/bin/sam build --cached --parallel
-	@echo "package: $$(du -sh $(SAM_BUILD_DIR) | cut -f1) unzipped;" \
-		"without boto3/botocore (the runtime has them): $$(du -sh --exclude='boto3*' --exclude='botocore*' $(SAM_BUILD_DIR) | cut -f1)"
+	python3.13 local/precompile.py $(SAM_BUILD_DIR)
+	@echo "package: $$(du -sh --apparent-size $(SAM_BUILD_DIR) | cut -f1) unzipped;" \
+		"without boto3/botocore: $$(du -sh --apparent-size --exclude='boto3*' --exclude='botocore*' $(SAM_BUILD_DIR) | cut -f1)"
 
-deploy: $(INSTALLED) ## sam build and sam deploy (CONFIG_ENV=prod for samconfig's prod; none: guided)
-	$(VENV)/bin/sam build --cached --parallel
+deploy: build ## sam build and sam deploy (CONFIG_ENV=prod for samconfig's prod; none: guided)
 	$(VENV)/bin/sam deploy $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV),--guided)
 
 # The hubspot-sdk baseline (a pre-release, pinned) gets a venv of its own, beside the function's

@@ -14,7 +14,7 @@ class Plan:
     throughput_s: float  # measured span of each throughput run
     warm_batches: int  # timed batches of 100 per CPU variant, after the cold one
     cold_starts: int  # fresh processes per cold-start variant
-    # Measurements that explain a figure rather than make it (the pacer alone, precompiled bytecode).
+    # Measurements that explain a figure rather than make it (the pacer alone, the package without bytecode).
     diagnostics: bool
 
 

@@ -99,8 +99,10 @@ def function_stack(
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     app.current_runtime.cache_clear()
+    app.current_api.cache_clear()
     yield FunctionStack(resources, environment, hubspot_sandbox, aws)
     app.current_runtime.cache_clear()
+    app.current_api.cache_clear()
 
 
 @pytest.fixture

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from optout.api import UnsubscribeApi
 from optout.observability import logger, metrics, tracer
 from optout.runtime import Runtime
 from optout.settings import Settings, SettingsError
 from optout.sqs_trigger import handle_sqs_event
+
+if TYPE_CHECKING:
+    from optout.api import UnsubscribeApi
 
 
 class ConfigurationError(Exception):
@@ -28,14 +30,21 @@ class UnrecognisedEventError(Exception):
 
 
 @cache
-def current_runtime() -> tuple[Runtime, UnsubscribeApi]:
+def current_runtime() -> Runtime:
     try:
         settings = Settings.from_environment()
     except SettingsError as error:
         logger.error("invalid configuration", setting=error.name, problem=error.problem)
         raise ConfigurationError(str(error)) from None
-    runtime = Runtime.from_settings(settings)
-    return runtime, UnsubscribeApi(runtime)
+    return Runtime.from_settings(settings)
+
+
+@cache
+def current_api() -> UnsubscribeApi:
+    # Imported on the first API request: a container fed by the queue never pays for the resolver.
+    from optout.api import UnsubscribeApi  # noqa: PLC0415
+
+    return UnsubscribeApi(current_runtime())
 
 
 def _is_sqs_event(event: Mapping[str, Any]) -> bool:
@@ -63,13 +72,13 @@ def instrumented_handler() -> Handler:
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
-    runtime, api = current_runtime()
+    runtime = current_runtime()
     # In-progress idempotency records then expire with this invocation, so a timed-out one is retried.
     runtime.idempotency.register_lambda_context(context)
     if _is_sqs_event(event):
         return handle_sqs_event(event, context, runtime)
     if _is_rest_api_event(event):
         logger.set_correlation_id(event["requestContext"].get("requestId"))
-        return api.resolver.resolve(event, context)
+        return current_api().resolver.resolve(event, context)
     logger.error("unrecognised event", top_level_keys=sorted(event)[:10])
     raise UnrecognisedEventError("expected an SQS event or an API Gateway REST API proxy event")
