@@ -90,7 +90,11 @@ class ChaosLog:
 
 
 class Chaos(StartStop):
-    """Runs the token rotation and the store outage on their schedule, on a thread of its own."""
+    """Runs the token rotation and the store outage on their schedules, each on a thread of its own.
+
+    The token is rotated once the function holds it (after HubSpot's first answer), so that the
+    old one is refused at least once; the outage lasts its full time from when it starts.
+    """
 
     def __init__(
         self,
@@ -108,19 +112,24 @@ class Chaos(StartStop):
         self.new_token = f"rotated-{time.time_ns():x}"
         self.log = ChaosLog()
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="soak-chaos", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._rotate_token, name="soak-token-rotation", daemon=True),
+            threading.Thread(target=self._store_outage, name="soak-store-outage", daemon=True),
+        ]
         self._started_at = 0.0
 
     def start(self) -> None:
         self._sandbox.configure(fault_rates=FAULT_RATES, timeout_hang_s=TIMEOUT_HANG_S, fault_retry_after_s=1)
         self._sandbox.script_faults(EVERY_FAULT_ONCE)
         self._started_at = time.monotonic()
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join()
         self._proxy.serve()
 
     def _note(self, what: str) -> None:
@@ -137,18 +146,19 @@ class Chaos(StartStop):
                 return False
         return True
 
-    def _run(self) -> None:
-        timings = self._timings
-        if not (self._at(timings.rotate_token_at_s) and self._hubspot_has_answered()):
+    def _rotate_token(self) -> None:
+        if not (self._at(self._timings.rotate_token_at_s) and self._hubspot_has_answered()):
             return
         self._rotate_secret(json.dumps({"token": self.new_token}))
         self._sandbox.add_token(self.new_token, ALL_SCOPES)
         self._sandbox.revoke_token(self._old_token)
         self._note("token rotated: the secret holds a new token, HubSpot refuses the old one")
-        if not self._at(timings.outage_at_s):
+
+    def _store_outage(self) -> None:
+        if not self._at(self._timings.outage_at_s):
             return
         self._proxy.refuse()
         self._note("idempotency store down: DynamoDB connections refused")
-        self._at(timings.outage_at_s + timings.outage_s)
+        self._stopping.wait(self._timings.outage_s)
         self._proxy.serve()
         self._note(f"idempotency store back ({self._proxy.refused} connections refused)")

@@ -36,7 +36,7 @@ def report_lines(run: SoakRun) -> list[str]:
         "  local timings: " + _timings(timings),
         "  phases: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in run.phases.items()),
     ]
-    lines += [f"  chaos at {at:5.1f} s: {what}" for at, what in run.chaos.events]
+    lines += [f"  chaos at {at:5.1f} s: {what}" for at, what in sorted(run.chaos.events)]
     if evidence is not None:
         lines.append(f"  HubSpot faults met: {_counts(evidence.faults)}")
         lines.append(

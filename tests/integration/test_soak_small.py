@@ -40,10 +40,9 @@ def test_a_small_soak_loses_nothing_does_nothing_twice_and_leaks_nothing() -> No
     # Then every kind of trouble really happened (a soak that met none would prove nothing)
     assert run.evidence is not None
     assert set(run.evidence.faults) >= set(FAULT_RATES) | {"401 (not injected)"}
-    rotated, down, back = (what for _, what in run.chaos.events)
-    assert rotated.startswith("token rotated")
-    assert down.startswith("idempotency store down")
-    assert back.startswith("idempotency store back") and "(0 connections refused)" not in back
+    events = sorted(what.split(" (")[0].split(":")[0] for _, what in run.chaos.events)
+    assert events == ["idempotency store back", "idempotency store down", "token rotated"]
+    assert not any("(0 connections refused)" in what for _, what in run.chaos.events)
     assert run.stats.timeouts >= 1
 
     # And nothing was lost, done twice or leaked, and the final line says so
