@@ -5,19 +5,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from local.moto_endpoint import MotoEndpoint
 from local.soak import __main__ as soak_cli
 from local.soak.chaos import FAULT_RATES, Timings
 from local.soak.evidence import Evidence, Letter
 from local.soak.leaks import Leak
+from local.soak.moto_fixes import moto_fixed_for_load
 from local.soak.plan import Kind, plan_messages
 from local.soak.queue_soak import SoakRun, run_queue_soak
 from local.soak.tcp_proxy import TcpProxy
@@ -27,6 +33,7 @@ from tests.conftest import FunctionStack
 from tests.integration.function_harness import dead_letters, failed_ids, invoke, receive_event, send
 
 MESSAGES = 300
+CONTENDERS = 8
 DRAIN_TIMEOUT_S = 240.0
 
 
@@ -176,3 +183,49 @@ def test_a_duplicate_held_up_by_an_orphaned_in_progress_record_is_not_parked_wit
 
     # Then it is not moved to the DLQ by SQS's redrive, without a reason, as if it were poison
     assert [letter for letter in dead_letters(function_stack) if "reason" not in letter] == []
+
+
+def test_under_the_soaks_moto_fixes_one_of_concurrent_conditional_puts_wins(
+    aws: boto3.session.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto as the soak runs it, and threads switching as often as they can (moto alone lets
+    # two concurrent attribute_not_exists puts of one key both succeed, now and then)
+    dynamodb = aws.client("dynamodb", config=Config(max_pool_connections=CONTENDERS))
+    table = f"race-{uuid.uuid4().hex}"
+    dynamodb.create_table(
+        TableName=table,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    winners: Counter[str] = Counter()
+    lost_the_race = dynamodb.exceptions.ConditionalCheckFailedException  # botocore builds it lazily
+
+    def put(key: str, start: threading.Barrier) -> None:
+        start.wait()
+        with contextlib.suppress(lost_the_race):
+            dynamodb.put_item(
+                TableName=table, Item={"id": {"S": key}}, ConditionExpression="attribute_not_exists(id)"
+            )
+            winners[key] += 1
+
+    # When several threads race to create each of 100 keys
+    try:
+        with moto_fixed_for_load():
+            for number in range(100):
+                start = threading.Barrier(CONTENDERS)
+                threads = [
+                    threading.Thread(target=put, args=(f"k{number}", start)) for _ in range(CONTENDERS)
+                ]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+    finally:
+        sys.setswitchinterval(switch_interval)
+
+    # Then exactly one put of each key succeeded, as in DynamoDB
+    assert set(winners.values()) == {1}
+    assert len(winners) == 100
