@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
-from optout.coalescer import Coalescer
+from optout.coalescer import Coalescer, ImmediateSender
 from optout.hubspot.errors import TransientError
 from optout.hubspot.responses import UnsubscribeAllResult
 from optout.unsubscribe_request import UnsubscribeRequest
@@ -129,3 +129,26 @@ def test_a_failing_round_wakes_every_waiter_with_a_retryable_error():
         coalescer, [UnsubscribeRequest("a@example.com"), UnsubscribeRequest("b@example.com")]
     )
     assert all(isinstance(outcome, TransientError) for outcome in outcomes)
+
+
+def test_the_immediate_sender_sends_each_distinct_request_at_once():
+    # Given a sender for an invocation that does not batch
+    sent: list[str] = []
+
+    def send(request: UnsubscribeRequest) -> Future[Outcome]:
+        sent.append(request.subscriber)
+        done: Future[Outcome] = Future()
+        done.set_result(UnsubscribeAllResult(request.subscriber, (), {}))
+        return done
+
+    sender = ImmediateSender(send)
+
+    # When three records hand in two distinct requests, without waiting for one another
+    outcomes = [
+        sender.ticket().submit(UnsubscribeRequest(address))
+        for address in ("jane@example.com", "JANE@example.com", "john@example.com")
+    ]
+
+    # Then each distinct request went out once, and the duplicate shares its outcome
+    assert sent == ["jane@example.com", "john@example.com"]
+    assert outcomes[0] is outcomes[1]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 
 from optout.hubspot.errors import TransientError
 from optout.observability import logger
@@ -93,10 +94,33 @@ class Coalescer:
         self._changed.notify_all()
 
 
+class ImmediateSender:
+    """For an invocation that will not batch: each request goes out as soon as it is handed in
+    (its idempotency-store write overlaps the others' HubSpot calls), once per distinct target."""
+
+    def __init__(self, send: Callable[[UnsubscribeRequest], Future[Outcome]]) -> None:
+        self._send = send
+        self._lock = threading.Lock()
+        self._calls: dict[Target, Future[Outcome]] = {}
+
+    def ticket(self) -> Ticket:
+        return Ticket(self)
+
+    def _submit(self, request: UnsubscribeRequest) -> Outcome:
+        with self._lock:
+            call = self._calls.get(request.target)
+            if call is None:
+                call = self._calls[request.target] = self._send(request)
+        return call.result()
+
+    def _close(self) -> None:
+        """Nothing waits for records that make no call."""
+
+
 class Ticket:
     """A record's place in the round: `submit` at most once, then `close` in any case."""
 
-    def __init__(self, coalescer: Coalescer) -> None:
+    def __init__(self, coalescer: Coalescer | ImmediateSender) -> None:
         self._coalescer = coalescer
         self._used = False
 

@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from optout.coalescer import Coalescer, Ticket
+from optout.coalescer import Coalescer, ImmediateSender, Ticket
 from optout.deadline import Deadline
 from optout.hubspot.errors import HubSpotError, PermanentError, RateLimitedError, TransientError
 from optout.hubspot.responses import UnsubscribeAllResult
@@ -101,13 +101,15 @@ class UnsubscribeService:
         leaders: dict[str, WorkItem] = {}
         for item in items:
             leaders.setdefault(item.identity, item)
-        coalescer = Coalescer(
-            len(leaders), lambda requests: self._unsubscriber.unsubscribe_many(requests, deadline)
-        )
-        futures = {
-            identity: self._record_threads.submit(
-                self._through_coalescer, leader, coalescer.ticket(), deadline
+        sender: Coalescer | ImmediateSender
+        if self._unsubscriber.would_batch(len(leaders)):
+            sender = Coalescer(
+                len(leaders), lambda requests: self._unsubscriber.unsubscribe_many(requests, deadline)
             )
+        else:
+            sender = ImmediateSender(lambda request: self._unsubscriber.submit_single(request, deadline))
+        futures = {
+            identity: self._record_threads.submit(self._through_coalescer, leader, sender.ticket(), deadline)
             for identity, leader in leaders.items()
         }
         by_identity = {identity: future.result() for identity, future in futures.items()}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from optout.deadline import Deadline
 from optout.hubspot.client import HubSpotClient
@@ -76,6 +76,14 @@ class Unsubscriber:
         ):
             outcomes[request.target] = outcome
         return outcomes
+
+    def would_batch(self, size: int) -> bool:
+        """Whether `size` requests of one group would go through the batch endpoint now."""
+        return self._use_batch(size)
+
+    def submit_single(self, request: UnsubscribeRequest, deadline: Deadline) -> Future[Outcome]:
+        """A single call on the bounded pool, started now; its future never raises HubSpotError."""
+        return self._executor.submit(self._send_single, request, deadline)
 
     def _use_batch(self, size: int) -> bool:
         if self._batch_mode is BatchMode.OFF or self.batch_disabled:
