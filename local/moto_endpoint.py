@@ -9,6 +9,7 @@ from __future__ import annotations
 from moto.server import ThreadedMotoServer
 
 from local.lifecycle import StartStop
+from local.moto_fixes import apply_moto_fixes
 
 REGION = "us-east-1"
 # moto's default account; ARNs and queue URLs carry it.
@@ -21,6 +22,7 @@ class MotoEndpoint(StartStop):
         self._url: str | None = None
 
     def start(self) -> None:
+        apply_moto_fixes()
         self._server.start()
         host, port = self._server.get_host_and_port()
         self._url = f"http://{host}:{port}"

@@ -6,5 +6,5 @@ was lost, done twice or leaked. Run as `python -m local.soak` (see `--help`).
   `report` the lines printed);
 - `api_load`: clients against the local REST API (`api_plan` what they send);
 - `leaks`: finds a token or an unmasked address in captured text;
-- `tcp_proxy`, `moto_fixes`: an outage of DynamoDB alone, and moto made fit for the load.
+- `tcp_proxy`: an outage of DynamoDB alone (moto itself is mended for load in `local/moto_fixes.py`).
 """

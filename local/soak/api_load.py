@@ -30,7 +30,6 @@ from local.soak.api_plan import PlannedRequest, RequestKind, plan_requests
 from local.soak.capture import FunctionOutput
 from local.soak.chaos import FAULT_RATES, TIMEOUT_HANG_S
 from local.soak.leaks import find_leaks
-from local.soak.moto_fixes import moto_fixed_for_load
 from local.stack import LocalStack, StackOptions
 
 CLIENTS = 50
@@ -177,7 +176,6 @@ def judge(
 def run_api_load(requests: int, seed: int, output_dir: Path | None = None) -> LoadRun:
     run = LoadRun(requests, planned=plan_requests(requests, uuid.uuid4().hex[:8], seed))
     with ExitStack() as running:
-        running.enter_context(moto_fixed_for_load())
         run_dir = Path(running.enter_context(tempfile.TemporaryDirectory(prefix="api-load-")))
         stack = running.enter_context(LocalStack(StackOptions(api_port=0, run_dir=run_dir)))
         output = running.enter_context(FunctionOutput())

@@ -26,7 +26,6 @@ from local.soak.capture import FunctionOutput
 from local.soak.chaos import Chaos, ChaosLog, Timings
 from local.soak.evidence import Evidence, hubspot_faults, opted_out, queue_depth, read_letters, read_table
 from local.soak.leaks import Leak, find_leaks
-from local.soak.moto_fixes import moto_fixed_for_load
 from local.soak.plan import PlannedMessage, plan_messages
 from local.soak.tcp_proxy import TcpProxy
 from local.soak.verdict import Verdict, judge
@@ -163,7 +162,6 @@ def run_queue_soak(
     run = SoakRun(messages, seed, timings, plan_messages(messages, uuid.uuid4().hex[:8], seed))
     with ExitStack() as running:
         with _phase(run, "start"):
-            running.enter_context(moto_fixed_for_load())
             options = StackOptions(
                 api_port=0,
                 run_dir=Path(running.enter_context(tempfile.TemporaryDirectory(prefix="soak-"))),

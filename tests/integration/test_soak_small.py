@@ -23,7 +23,6 @@ from local.soak import __main__ as soak_cli
 from local.soak.chaos import FAULT_RATES, Timings
 from local.soak.evidence import Evidence, Letter
 from local.soak.leaks import Leak
-from local.soak.moto_fixes import moto_fixed_for_load
 from local.soak.plan import Kind, plan_messages
 from local.soak.queue_soak import SoakRun, run_queue_soak
 from local.soak.tcp_proxy import TcpProxy
@@ -136,13 +135,6 @@ def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a duplicate that finds its key in progress is retried after 5-6 s (IN_PROGRESS_RETRY_AFTER_S), "
-    "so it uses up maxReceiveCount (5) in ~24 s, while an orphaned in-progress record lives up to the "
-    "function's timeout (30 s): SQS's redrive then parks the duplicate without a reason",
-)
 def test_a_duplicate_held_up_by_an_orphaned_in_progress_record_is_not_parked_without_a_reason(
     function_stack: FunctionStack, moto_endpoint: MotoEndpoint, dynamodb_proxy: TcpProxy
 ) -> None:
@@ -185,11 +177,11 @@ def test_a_duplicate_held_up_by_an_orphaned_in_progress_record_is_not_parked_wit
     assert [letter for letter in dead_letters(function_stack) if "reason" not in letter] == []
 
 
-def test_under_the_soaks_moto_fixes_one_of_concurrent_conditional_puts_wins(
+def test_on_the_local_aws_one_of_concurrent_conditional_puts_wins(
     aws: boto3.session.Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given moto as the soak runs it, and threads switching as often as they can (moto alone lets
-    # two concurrent attribute_not_exists puts of one key both succeed, now and then)
+    # Given moto as the local AWS runs it (local/moto_fixes.py), and threads switching as often
+    # as they can (moto alone lets two concurrent attribute_not_exists puts of one key both succeed)
     dynamodb = aws.client("dynamodb", config=Config(max_pool_connections=CONTENDERS))
     table = f"race-{uuid.uuid4().hex}"
     dynamodb.create_table(
@@ -213,16 +205,13 @@ def test_under_the_soaks_moto_fixes_one_of_concurrent_conditional_puts_wins(
 
     # When several threads race to create each of 100 keys
     try:
-        with moto_fixed_for_load():
-            for number in range(100):
-                start = threading.Barrier(CONTENDERS)
-                threads = [
-                    threading.Thread(target=put, args=(f"k{number}", start)) for _ in range(CONTENDERS)
-                ]
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join()
+        for number in range(100):
+            start = threading.Barrier(CONTENDERS)
+            threads = [threading.Thread(target=put, args=(f"k{number}", start)) for _ in range(CONTENDERS)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
     finally:
         sys.setswitchinterval(switch_interval)
 

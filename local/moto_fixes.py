@@ -1,4 +1,7 @@
-"""Four fixes to moto 5.2.5's in-process server for the soak's load, applied while a soak runs.
+"""Four fixes to moto 5.2.5's in-process server, applied whenever the local AWS starts.
+
+moto is the local stand-in for AWS, so where it breaks AWS's guarantees under concurrency (the
+soak found these) it is mended for every run, tests included:
 
 - Its request dispatcher lists moto's package folder (some 200 `stat` calls) for every request,
   under one global lock: at a few hundred requests a second, that lock, not the function, sets
@@ -15,16 +18,17 @@
   threads: two concurrent `attribute_not_exists` puts of one key can both succeed (12 keys of 200
   with frequent thread switches), where DynamoDB lets exactly one. Idempotency rests on that,
   so the soak counted a key done twice; writes are made one at a time.
+
+The patches stay for the life of the process (moto's server runs in it); applying them twice is
+harmless.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-from unittest import mock
 
 from moto import backends
 from moto.core.utils import unix_time
@@ -34,31 +38,33 @@ from moto.sqs.models import Queue, SQSBackend
 DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
 
 
-@contextlib.contextmanager
-def moto_fixed_for_load() -> Iterator[None]:
-    modules = tuple(backends.list_of_moto_modules())
-    delete_message = Queue.delete_message
+_APPLIED = threading.Lock()
+_applied = False
 
-    @functools.wraps(delete_message)
-    def delete_under_lock(queue: Any, receipt_handle: str) -> None:
-        with queue._messages_lock:
-            delete_message(queue, receipt_handle)
 
-    def within_retention(backend: Any, queue_name: str, message: Any) -> bool:
-        retention_s = int(backend.get_queue(queue_name).message_retention_period)
-        return bool(retention_s + message.sent_timestamp / 1000 > unix_time())
+def apply_moto_fixes() -> None:
+    global _applied  # noqa: PLW0603 - moto's classes are process-wide, and so is this flag
+    with _APPLIED:
+        if _applied:
+            return
+        _applied = True
+        modules = tuple(backends.list_of_moto_modules())
+        delete_message = Queue.delete_message
 
-    with contextlib.ExitStack() as fixes:
-        fixes.enter_context(mock.patch.object(backends, "list_of_moto_modules", return_value=modules))
-        fixes.enter_context(mock.patch.object(Queue, "delete_message", delete_under_lock))
-        fixes.enter_context(
-            mock.patch.object(SQSBackend, "is_message_valid_based_on_retention_period", within_retention)
-        )
+        @functools.wraps(delete_message)
+        def delete_under_lock(queue: Any, receipt_handle: str) -> None:
+            with queue._messages_lock:
+                delete_message(queue, receipt_handle)
+
+        def within_retention(backend: Any, queue_name: str, message: Any) -> bool:
+            retention_s = int(backend.get_queue(queue_name).message_retention_period)
+            return bool(retention_s + message.sent_timestamp / 1000 > unix_time())
+
+        setattr(backends, "list_of_moto_modules", lambda: modules)  # noqa: B010 - patching moto
+        setattr(Queue, "delete_message", delete_under_lock)  # noqa: B010
+        setattr(SQSBackend, "is_message_valid_based_on_retention_period", within_retention)  # noqa: B010
         for name in DYNAMODB_WRITES:
-            fixes.enter_context(
-                mock.patch.object(DynamoDBBackend, name, _one_at_a_time(getattr(DynamoDBBackend, name)))
-            )
-        yield
+            setattr(DynamoDBBackend, name, _one_at_a_time(getattr(DynamoDBBackend, name)))
 
 
 _WRITES = threading.Lock()
