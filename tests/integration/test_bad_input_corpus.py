@@ -57,7 +57,7 @@ def chunks(cases: Sequence[Any], size: int) -> list[list[Any]]:
 
 def sqs_batches() -> list[Any]:
     """Batches of cases; a case that cannot be parked rides alone with the good records, since a
-    message SQS refuses fails the whole parking request of its batch (see the xfail test below)."""
+    message SQS refuses is sent alone (see the test below)."""
     alone = [[case] for case in SQS_CASES if REDRIVE in case.outcomes]
     rest = [case for case in SQS_CASES if REDRIVE not in case.outcomes]
     return [
@@ -195,13 +195,6 @@ def test_a_body_too_large_to_park_reaches_the_dlq_through_redrive_without_attrib
     assert "reason" not in letter
 
 
-@pytest.mark.xfail(
-    reason="DeadLetterQueue.park sends up to 10 letters in one SendMessageBatch; when SQS refuses the "
-    "request (one letter too large, or all of them over the batch size limit), every letter of it "
-    "is retried instead of parked, so a message that can never be parked drags its neighbours "
-    "through redrive, which parks them without their reason",
-    strict=True,
-)
 def test_a_message_too_large_to_park_does_not_keep_its_neighbours_from_being_parked(
     function_stack: FunctionStack,
 ) -> None:

@@ -1027,7 +1027,7 @@ def test_sandboxes_started_together_get_their_own_ports() -> None:
 
 
 def start_cli(*arguments: str) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+    process = subprocess.Popen(
         [sys.executable, "-m", "local.hubspot_sandbox", "--port", "0", *arguments],
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -144,16 +144,8 @@ def run_store_outage(stack: FunctionStack) -> Any:
     "library_log_level",
     [
         pytest.param(logging.WARNING, id="libraries-at-warning"),
-        pytest.param(
-            logging.DEBUG,
-            id="libraries-at-debug",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="with the root logger at DEBUG (e.g. Lambda's ApplicationLogLevel=DEBUG), botocore "
-                "logs request and response bodies: the Secrets Manager answer (the token) and DLQ "
-                "message bodies (addresses); the function does not pin botocore/urllib3 loggers to WARNING",
-            ),
-        ),
+        # The root logger at DEBUG, as Lambda's ApplicationLogLevel=DEBUG sets it.
+        pytest.param(logging.DEBUG, id="libraries-at-debug"),
     ],
 )
 def test_nothing_the_function_leaves_behind_holds_the_token_or_a_full_address(

@@ -36,7 +36,7 @@ def offline_env() -> dict[str, str]:
 
 
 def run(*command: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 (fixed commands, no shell)
+    return subprocess.run(
         [str(part) for part in command],
         cwd=cwd,
         env=offline_env(),

@@ -70,6 +70,7 @@ def test_the_sample_events_bodies_parse(event_name):
         ("[" * 100_000 + "]" * 100_000, Reason.TOO_LARGE),
         ("[" * 20_000 + "]" * 20_000, Reason.MALFORMED_JSON),
         ("1" * 5000, Reason.MALFORMED_JSON),
+        ('{"subscriberIdString": "a@x.com", "ignored": NaN}', Reason.MALFORMED_JSON),
         ('"jane@example.com"', Reason.NOT_AN_OBJECT),
         ("[]", Reason.NOT_AN_OBJECT),
         ("{}", Reason.MISSING_SUBSCRIBER),

@@ -20,7 +20,7 @@ from optout.unsubscribe_request import (
 EXAMPLES = settings(max_examples=300, deadline=None)
 KNOWN_FIELDS = {"subscriberIdString", "email", "businessUnitId", "verbose", "idempotencyKey", "channel"}
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
     max_leaves=20,
 )
@@ -113,7 +113,7 @@ def test_more_than_three_envelopes_are_refused(envelopes: list[str]) -> None:
 
 
 @EXAMPLES
-@given(st.integers() | st.floats() | st.booleans() | st.text(max_size=5))
+@given(st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.booleans() | st.text(max_size=5))
 def test_business_unit_id_is_accepted_only_as_an_int64_at_least_zero(value: Any) -> None:
     # Given any number, boolean or string as businessUnitId, when the request is parsed
     result = parse_or_reason(json.dumps({"subscriberIdString": "a@example.com", "businessUnitId": value}))

@@ -23,7 +23,7 @@ _CONFIG = Config(
     read_timeout=5,
     retries={"mode": "standard", "max_attempts": 3},
     # One connection per record thread of a full batch, so none waits for another's socket.
-    max_pool_connections=64,
+    max_pool_connections=128,
 )
 
 

@@ -55,35 +55,41 @@ class DeadLetterQueue:
 
     def park(self, letters: Sequence[DeadLetter]) -> set[str]:
         """Sends the letters; returns the message ids that could not be parked."""
-        not_parked: set[str] = set()
         failed_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        not_parked: set[str] = set()
         for start in range(0, len(letters), SEND_BATCH_LIMIT):
-            chunk = {
-                str(index): letter for index, letter in enumerate(letters[start : start + SEND_BATCH_LIMIT])
-            }
-            entries: list[SendMessageBatchRequestEntryTypeDef] = [
-                {
-                    "Id": entry_id,
-                    "MessageBody": letter.body,
-                    "MessageAttributes": {
-                        "reason": _attribute(letter.reason.value),
-                        "category": _attribute(category_of(letter.reason)),
-                        "detail": _attribute(mask_emails_in_text(letter.detail)[:MAX_DETAIL_LENGTH]),
-                        "sourceMessageId": _attribute(letter.message_id),
-                        "sourceQueueArn": _attribute(letter.source_arn),
-                        "receiveCount": _attribute(letter.receive_count),
-                        "failedAt": _attribute(failed_at),
-                    },
-                }
-                for entry_id, letter in chunk.items()
-            ]
-            try:
-                response = self._sqs().send_message_batch(QueueUrl=self._queue_url, Entries=entries)
-            except (BotoCoreError, ClientError) as error:
-                logger.error("could not park messages on the dead-letter queue", error=type(error).__name__)
-                not_parked.update(letter.message_id for letter in chunk.values())
-                continue
-            for failure in response.get("Failed", []):
-                logger.error("the dead-letter queue refused a message", code=failure.get("Code"))
-                not_parked.add(chunk[failure["Id"]].message_id)
+            not_parked |= self._send(letters[start : start + SEND_BATCH_LIMIT], failed_at)
         return not_parked
+
+    def _send(self, letters: Sequence[DeadLetter], failed_at: str) -> set[str]:
+        entries = [_entry(str(index), letter, failed_at) for index, letter in enumerate(letters)]
+        try:
+            response = self._sqs().send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+        except (BotoCoreError, ClientError) as error:
+            if len(letters) > 1:
+                # One letter SQS refuses (too large with its attributes, say) fails the whole
+                # request: each is sent alone, so only that one is left for retry.
+                return set().union(*(self._send([letter], failed_at) for letter in letters))
+            logger.error("could not park a message on the dead-letter queue", error=type(error).__name__)
+            return {letters[0].message_id}
+        not_parked: set[str] = set()
+        for failure in response.get("Failed", []):
+            logger.error("the dead-letter queue refused a message", code=failure.get("Code"))
+            not_parked.add(letters[int(failure["Id"])].message_id)
+        return not_parked
+
+
+def _entry(entry_id: str, letter: DeadLetter, failed_at: str) -> SendMessageBatchRequestEntryTypeDef:
+    return {
+        "Id": entry_id,
+        "MessageBody": letter.body,
+        "MessageAttributes": {
+            "reason": _attribute(letter.reason.value),
+            "category": _attribute(category_of(letter.reason)),
+            "detail": _attribute(mask_emails_in_text(letter.detail)[:MAX_DETAIL_LENGTH]),
+            "sourceMessageId": _attribute(letter.message_id),
+            "sourceQueueArn": _attribute(letter.source_arn),
+            "receiveCount": _attribute(letter.receive_count),
+            "failedAt": _attribute(failed_at),
+        },
+    }

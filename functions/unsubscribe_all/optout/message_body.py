@@ -33,6 +33,10 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
+def _reject_constant(name: str) -> Any:
+    raise InvalidRequestError(Reason.MALFORMED_JSON, f"the JSON holds {name}, which JSON does not allow")
+
+
 def decode_json(text: str) -> Any:
     """Strict JSON: one value, no repeated keys, bounded size and nesting."""
     if len(text.encode("utf-8", errors="surrogatepass")) > MAX_BODY_BYTES:
@@ -40,7 +44,7 @@ def decode_json(text: str) -> Any:
     if not text.strip():
         raise InvalidRequestError(Reason.MALFORMED_JSON, "the body is empty")
     try:
-        return json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+        return json.loads(text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant)
     except RecursionError:
         raise InvalidRequestError(Reason.MALFORMED_JSON, "the JSON is nested too deeply") from None
     except ValueError as error:

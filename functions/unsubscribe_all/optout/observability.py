@@ -7,6 +7,7 @@ imports the X-Ray SDK, which costs about 0.2 s and builds an X-Ray client, not t
 
 from __future__ import annotations
 
+import logging
 import threading
 from functools import cache
 from typing import Any
@@ -28,6 +29,12 @@ class EmailMaskingFormatter(LambdaPowertoolsFormatter):
 
 
 logger = Logger(logger_formatter=EmailMaskingFormatter(), utc=True)
+
+# At DEBUG, botocore logs whole responses (the token from Secrets Manager, message bodies),
+# urllib3 the URLs (HubSpot's hold addresses) and Powertools' resolver its route arguments: they
+# stay at WARNING whatever the function's log level (the function's own logger is masked).
+for _library in ("botocore", "boto3", "urllib3", "aws_lambda_powertools"):
+    logging.getLogger(_library).setLevel(logging.WARNING)
 metrics = Metrics()
 
 

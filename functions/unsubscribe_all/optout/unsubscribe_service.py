@@ -32,8 +32,6 @@ from optout.stored_outcome import stored_outcome
 from optout.unsubscribe_request import Reason, UnsubscribeRequest
 from optout.unsubscriber import Unsubscriber
 
-# How long a duplicate waits when the same identity is being processed elsewhere right now.
-IN_PROGRESS_RETRY_AFTER_S = 5.0
 LATE_RECORD_FIRST_DELAY_S = 0.5
 MAX_RECORD_THREADS = 128
 
@@ -160,9 +158,10 @@ class UnsubscribeService:
         except IdempotencyValidationError:
             return Rejected(Reason.IDEMPOTENCY_KEY_REUSED, "idempotency key reused for another request")
         except IdempotencyAlreadyInProgressError:
-            return RetryLater(
-                "in_progress", "the same request is being processed now", IN_PROGRESS_RETRY_AFTER_S
-            )
+            # No retry time: a queue message keeps the queue's visibility timeout (6 x the function's
+            # timeout), by which the other invocation has finished or its in-progress record expired;
+            # a sooner retry could spend the message's receives on waiting (an API caller gets 409).
+            return RetryLater("in_progress", "the same request is being processed now")
         except IdempotencyPersistenceLayerError as error:
             result = fresh_result()
             if result is None:
