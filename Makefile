@@ -38,7 +38,7 @@ lint: $(INSTALLED) ## ruff and mypy
 	$(VENV)/bin/mypy $(LINT_PATHS)
 
 clean: ## remove the virtual environments and build output
-	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) $(SDK_VENV) .aws-sam .run .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 # checkov pins boto3/botocore versions that clash with ours, so it lives in a venv of its own;
 # --skip-download and BC_SKIP_MAPPING keep it from calling its vendor's platform (offline here).

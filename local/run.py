@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -32,6 +33,8 @@ EXIT_USAGE = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Powertools warns on every invocation that adds no metric (a status read, say): noise here.
+    warnings.filterwarnings("ignore", "No application metrics to publish")
     args = _arguments(argv)
     console = sys.stdout
     # SIGTERM stops the stack as Ctrl-C does (KeyboardInterrupt unwinds every `with`).
