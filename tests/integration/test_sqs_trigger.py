@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 
 from local.hubspot_sandbox.auth import READ, WRITE
 from local.lambda_context import LocalLambdaContext
+from local.moto_endpoint import REGION
+from local.sqs_batch import sqs_event as event_of
 from tests.events import load_event
 from tests.integration.function_harness import (
     dead_letters,
@@ -417,3 +420,33 @@ def test_metrics_count_each_outcome(function_stack, capfd):
     assert blob["PermanentFailures"] == [1.0]
     assert sum(blob["HubSpotCalls"]) == 1
     assert blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "HubSpotUnsubscribeAll"
+
+
+def test_a_duplicate_held_up_by_another_invocation_returns_after_the_function_timeout(function_stack):
+    # Given an invocation working on a key while HubSpot takes two seconds to answer
+    function_stack.hubspot.configure(latency_ms=2000)
+    body = {"subscriberIdString": "jane@example.com", "idempotencyKey": "k-held"}
+    send(function_stack, [body])
+    first = threading.Thread(target=invoke, args=(receive_event(function_stack, 1),))
+    first.start()
+    table = function_stack.session.client("dynamodb")
+    while not table.scan(TableName=function_stack.resources.table_name)["Items"]:
+        assert first.is_alive(), "the first invocation ended before it recorded its key"
+        time.sleep(0.02)
+
+    # When a duplicate is handled meanwhile by an invocation of a function with a 4 s timeout
+    [duplicate_id] = send(function_stack, [body])
+    response = invoke(receive_event(function_stack, 1), LocalLambdaContext(timeout_s=4))
+    first.join()
+
+    # Then it is retried, hidden for about that timeout rather than the queue's 180 s,
+    # and on its return it is answered from the store without another HubSpot call
+    assert failed_ids(response) == {duplicate_id}
+    sqs = function_stack.session.client("sqs")
+    queue_url = function_stack.resources.queue_url
+    assert sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0).get("Messages") is None
+    returned = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=15, AttributeNames=["All"])
+    messages = returned.get("Messages", [])
+    assert [message["MessageId"] for message in messages] == [duplicate_id]
+    assert invoke(event_of(messages, function_stack.resources.queue_arn, REGION)) == {"batchItemFailures": []}
+    assert function_stack.hubspot.successful_unsubscribes() == {"jane@example.com": 1}

@@ -30,6 +30,8 @@ from optout.unsubscribe_service import ItemResult, Rejected, RetryLater, WorkIte
 
 # Time kept back from the invocation's remaining time to park, report and answer.
 SAFETY_MARGIN_S = 3.0
+# Added to the function's timeout before a duplicate held up by an in-progress record returns.
+IN_PROGRESS_MARGIN_S = 2.0
 
 
 class RetryableRecordError(Exception):
@@ -64,7 +66,18 @@ def _parse(records: list[SQSRecord]) -> tuple[dict[str, UnsubscribeRequest], dic
     return requests, rejected
 
 
-def _settle(records: list[SQSRecord], deadline: Deadline, runtime: Runtime) -> dict[str, ItemResult]:
+def _retry_after(result: RetryLater, in_progress_wait_s: float) -> float | None:
+    # Another invocation holds the key: it finishes, or its in-progress record expires, within
+    # the function's timeout. Sooner would spend the message's receives on waiting; the queue's
+    # visibility timeout (6 x the function's timeout) would hold it up for minutes.
+    if result.kind == "in_progress" and result.retry_after_s is None:
+        return in_progress_wait_s
+    return result.retry_after_s
+
+
+def _settle(
+    records: list[SQSRecord], deadline: Deadline, in_progress_wait_s: float, runtime: Runtime
+) -> dict[str, ItemResult]:
     """Each record's result: parsed, run through the service, the rejected ones parked."""
     requests, results = _parse(records)
     by_id = {record.message_id: record for record in records}
@@ -85,13 +98,16 @@ def _settle(records: list[SQSRecord], deadline: Deadline, runtime: Runtime) -> d
         request = requests.get(message_id)
         subscriber = request.subscriber if request else None
         report(runtime.metrics, result, correlation_id=message_id, subscriber=subscriber)
+    retries = {
+        message_id: _retry_after(result, in_progress_wait_s)
+        for message_id, result in results.items()
+        if isinstance(result, RetryLater)
+    }
     runtime.retries.schedule(
         [
-            ScheduledRetry(
-                by_id[message_id].receipt_handle, by_id[message_id].event_source_arn, result.retry_after_s
-            )
-            for message_id, result in results.items()
-            if isinstance(result, RetryLater) and result.retry_after_s is not None
+            ScheduledRetry(by_id[message_id].receipt_handle, by_id[message_id].event_source_arn, after_s)
+            for message_id, after_s in retries.items()
+            if after_s is not None
         ]
     )
     return results
@@ -100,9 +116,11 @@ def _settle(records: list[SQSRecord], deadline: Deadline, runtime: Runtime) -> d
 def handle_sqs_event(
     event: dict[str, Any], context: LambdaContext, runtime: Runtime
 ) -> PartialItemFailureResponse:
+    # Every invocation of the function starts with its timeout ahead of it.
+    function_timeout_s = context.get_remaining_time_in_millis() / 1000
     deadline = Deadline.for_invocation(context, SAFETY_MARGIN_S)
     records = [SQSRecord(raw) for raw in event["Records"]]
-    results = _settle(records, deadline, runtime)
+    results = _settle(records, deadline, function_timeout_s + IN_PROGRESS_MARGIN_S, runtime)
 
     def record_handler(record: SQSRecord) -> None:
         result = results[record.message_id]

@@ -158,9 +158,8 @@ class UnsubscribeService:
         except IdempotencyValidationError:
             return Rejected(Reason.IDEMPOTENCY_KEY_REUSED, "idempotency key reused for another request")
         except IdempotencyAlreadyInProgressError:
-            # No retry time: a queue message keeps the queue's visibility timeout (6 x the function's
-            # timeout), by which the other invocation has finished or its in-progress record expired;
-            # a sooner retry could spend the message's receives on waiting (an API caller gets 409).
+            # No retry time here: how long the other invocation may take is the trigger's to know
+            # (a queue message returns after the function's timeout; an API caller gets 409).
             return RetryLater("in_progress", "the same request is being processed now")
         except IdempotencyPersistenceLayerError as error:
             result = fresh_result()
