@@ -7,11 +7,14 @@ import threading
 import time
 
 import pytest
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from local.hubspot_sandbox.auth import READ, WRITE
 from local.lambda_context import LocalLambdaContext
 from local.moto_endpoint import REGION
 from local.sqs_batch import sqs_event as event_of
+from optout.idempotency import KEY_PREFIX, IdempotencyGuard
+from optout.message_body import parse_message_body
 from tests.events import load_event
 from tests.integration.function_harness import (
     dead_letters,
@@ -449,4 +452,55 @@ def test_a_duplicate_held_up_by_another_invocation_returns_after_the_function_ti
     messages = returned.get("Messages", [])
     assert [message["MessageId"] for message in messages] == [duplicate_id]
     assert invoke(event_of(messages, function_stack.resources.queue_arn, REGION)) == {"batchItemFailures": []}
+    assert function_stack.hubspot.successful_unsubscribes() == {"jane@example.com": 1}
+
+
+def leave_a_lost_attempt(stack, body):
+    """The in-progress record of an attempt that ended without recording how (a timeout, a store outage)."""
+    request = parse_message_body(json.dumps(body))
+    guard = IdempotencyGuard(stack.resources.table_name, 3600, lambda: stack.session.client("dynamodb"))
+    persistence = DynamoDBPersistenceLayer(
+        table_name=stack.resources.table_name, boto3_client=stack.session.client("dynamodb")
+    )
+    persistence.configure(guard.config, key_prefix=KEY_PREFIX)
+    persistence.save_inprogress(
+        data={"identity": f"key:{request.idempotency_key}", "fingerprint": request.fingerprint()},
+        remaining_time_in_millis=1,
+    )
+
+
+def test_a_key_taken_over_from_a_lost_attempt_that_reached_hubspot_is_not_unsubscribed_twice(function_stack):
+    # Given HubSpot holds the opt-out an attempt made before it was lost, leaving its key in progress
+    body = {"subscriberIdString": "jane@example.com", "idempotencyKey": "k-lost"}
+    invoke(sqs_event(function_stack, [{"subscriberIdString": "jane@example.com"}]))
+    leave_a_lost_attempt(function_stack, body)
+
+    # When the message is delivered again, after the lost attempt's in-progress time
+    response = invoke(sqs_event(function_stack, [body]))
+
+    # Then HubSpot's status is read instead of unsubscribing again, and the key is recorded done
+    assert response == {"batchItemFailures": []}
+    assert [call.request.operation for call in function_stack.hubspot.calls()] == [
+        "unsubscribe-all",
+        "read-unsubscribe-all",
+    ]
+    assert function_stack.hubspot.successful_unsubscribes() == {"jane@example.com": 1}
+    invoke(sqs_event(function_stack, [body]))
+    assert len(function_stack.hubspot.calls()) == 2
+
+
+def test_a_key_taken_over_from_a_lost_attempt_that_never_reached_hubspot_is_unsubscribed(function_stack):
+    # Given a lost attempt that left its key in progress before HubSpot heard of it
+    body = {"subscriberIdString": "jane@example.com", "idempotencyKey": "k-lost"}
+    leave_a_lost_attempt(function_stack, body)
+
+    # When the message is delivered again
+    response = invoke(sqs_event(function_stack, [body]))
+
+    # Then HubSpot's status shows no opt-out, so the address is unsubscribed
+    assert response == {"batchItemFailures": []}
+    assert [call.request.operation for call in function_stack.hubspot.calls()] == [
+        "read-unsubscribe-all",
+        "unsubscribe-all",
+    ]
     assert function_stack.hubspot.successful_unsubscribes() == {"jane@example.com": 1}

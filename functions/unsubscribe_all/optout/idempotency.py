@@ -5,6 +5,10 @@ message id, API request id): never the subscriber, since a person who resubscrib
 again must be unsubscribed again. A digest of what is asked travels with it, so the same key
 reused for another request is refused. Only successes are stored; an error deletes the
 in-progress record, so a retry does the work again.
+
+An in-progress record can also outlive its attempt: one that timed out, or that HubSpot answered
+while the store was unreachable. Once its in-progress time has passed, the next attempt takes
+the key over; the work it is handed is told so, since HubSpot may already have done it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,39 @@ if TYPE_CHECKING:
 
 # Part of every stored key: renaming or moving code must not reset them.
 KEY_PREFIX = "unsubscribe-all"
+IN_PROGRESS = "INPROGRESS"
+
+
+class TakeoverWatch:
+    """Notes, per thread, whether the record just saved replaced an in-progress one.
+
+    Powertools saves the in-progress record with a conditional PutItem on the calling thread;
+    asking DynamoDB for the item it replaced is the only way to see an expired attempt.
+    """
+
+    def __init__(self) -> None:
+        self._status_attr = ""
+        self._local = threading.local()
+
+    def watch(self, dynamodb: DynamoDBClient, status_attr: str) -> None:
+        self._status_attr = status_attr
+        events = dynamodb.meta.events
+        events.register("before-parameter-build.dynamodb.PutItem", self._ask_for_replaced_item)
+        events.register("after-call.dynamodb.PutItem", self._note_replaced_item)
+
+    def forget(self) -> None:
+        self._local.replaced_attempt = False
+
+    @property
+    def replaced_attempt(self) -> bool:
+        return bool(getattr(self._local, "replaced_attempt", False))
+
+    def _ask_for_replaced_item(self, params: dict[str, Any], **_: Any) -> None:
+        params.setdefault("ReturnValues", "ALL_OLD")
+
+    def _note_replaced_item(self, parsed: dict[str, Any], **_: Any) -> None:
+        replaced = parsed.get("Attributes") or {}
+        self._local.replaced_attempt = replaced.get(self._status_attr, {}).get("S") == IN_PROGRESS
 
 
 class IdempotencyGuard:
@@ -39,27 +76,29 @@ class IdempotencyGuard:
         )
         self._lock = threading.Lock()
         self._persistence: DynamoDBPersistenceLayer | None = None
+        self._takeovers = TakeoverWatch()
         self._guarded: Callable[..., dict[str, Any]] | None = None
 
     def register_lambda_context(self, context: LambdaContext) -> None:
         self.config.register_lambda_context(context)
 
     def run(
-        self, identity: str, fingerprint: str, work: Callable[[], dict[str, Any]]
+        self, identity: str, fingerprint: str, work: Callable[[bool], dict[str, Any]]
     ) -> tuple[dict[str, Any], bool]:
-        """`work()`'s result, or the stored one; the flag says whether it was replayed.
+        """`work(after_lost_attempt)`'s result, or the stored one; the flag says whether it was replayed.
 
-        Raises what `work` raises, and Powertools' Idempotency* errors.
+        `after_lost_attempt` is True when the key was taken over from an earlier attempt that
+        never recorded how it ended. Raises what `work` raises, and Powertools' Idempotency* errors.
         """
         worked = threading.Event()
+        guarded = self._guarded_function()
 
         def tracked_work() -> dict[str, Any]:
             worked.set()
-            return work()
+            return work(self._takeovers.replaced_attempt)
 
-        result = self._guarded_function()(
-            payload={"identity": identity, "fingerprint": fingerprint}, work=tracked_work
-        )
+        self._takeovers.forget()
+        result = guarded(payload={"identity": identity, "fingerprint": fingerprint}, work=tracked_work)
         return result, not worked.is_set()
 
     def save_success(self, identity: str, fingerprint: str, result: dict[str, Any]) -> None:
@@ -71,9 +110,11 @@ class IdempotencyGuard:
     def _persistence_layer(self) -> DynamoDBPersistenceLayer:
         with self._lock:
             if self._persistence is None:
+                dynamodb = self._dynamodb()
                 self._persistence = DynamoDBPersistenceLayer(
-                    table_name=self._table_name, boto3_client=self._dynamodb()
+                    table_name=self._table_name, boto3_client=dynamodb
                 )
+                self._takeovers.watch(dynamodb, self._persistence.status_attr)
             return self._persistence
 
     def _guarded_function(self) -> Callable[..., dict[str, Any]]:

@@ -149,8 +149,20 @@ class UnsubscribeService:
         deadline: Deadline,
     ) -> ItemResult:
         fingerprint = item.request.fingerprint()
+        found: list[UnsubscribeAllResult] = []
+
+        def work_once(after_lost_attempt: bool) -> dict[str, Any]:
+            # A lost attempt may have reached HubSpot: if HubSpot holds the opt-out, it is done.
+            if after_lost_attempt and (done := self._unsubscriber.done_before(item.request, deadline)):
+                found.append(done)
+                return stored_outcome(done)
+            return work()
+
+        def fresh_or_found() -> UnsubscribeAllResult | None:
+            return found[0] if found else fresh_result()
+
         try:
-            stored, replayed = self._idempotency.run(item.identity, fingerprint, work)
+            stored, replayed = self._idempotency.run(item.identity, fingerprint, work_once)
         except PermanentError as error:
             return Rejected(Reason.HUBSPOT_REJECTED, mask_emails_in_text(error.message))
         except HubSpotError as error:
@@ -162,7 +174,7 @@ class UnsubscribeService:
             # (a queue message returns after the function's timeout; an API caller gets 409).
             return RetryLater("in_progress", "the same request is being processed now")
         except IdempotencyPersistenceLayerError as error:
-            result = fresh_result()
+            result = fresh_or_found()
             if result is None:
                 return RetryLater(
                     "idempotency_store", f"idempotency store unavailable: {type(error).__name__}"
@@ -174,7 +186,7 @@ class UnsubscribeService:
                 "unexpected error processing a request", identity_kind=item.identity.split(":")[0]
             )
             return RetryLater("internal", f"unexpected {type(error).__name__}")
-        return Succeeded(stored, replayed, None if replayed else fresh_result())
+        return Succeeded(stored, replayed, None if replayed else fresh_or_found())
 
     def _recorded_late(
         self, item: WorkItem, fingerprint: str, result: UnsubscribeAllResult, deadline: Deadline

@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from optout.deadline import Deadline
 from optout.hubspot.client import HubSpotClient
 from optout.hubspot.errors import HubSpotError, MissingScopesError, PermanentError
-from optout.hubspot.responses import UnsubscribeAllResult
+from optout.hubspot.responses import NO_STATUS_CHANGE, SubscriptionStatus, UnsubscribeAllResult
 from optout.settings import BatchMode
 from optout.unsubscribe_request import UnsubscribeRequest
 
@@ -52,6 +52,22 @@ class Unsubscriber:
             verbose=request.verbose,
             deadline=deadline,
         )
+
+    def done_before(self, request: UnsubscribeRequest, deadline: Deadline) -> UnsubscribeAllResult | None:
+        """HubSpot's opt-out for `request` if it already holds one (read, not written), else None.
+
+        None too when the status cannot be read: unsubscribing again is harmless, a lost opt-out is not.
+        """
+        try:
+            status = self._client.unsubscribe_all_status(
+                request.subscriber, business_unit_id=request.business_unit_id, deadline=deadline
+            )
+        except HubSpotError:
+            return None
+        if not status.unsubscribed:
+            return None
+        already = SubscriptionStatus(None, "UNSUBSCRIBED", NO_STATUS_CHANGE, request.business_unit_id)
+        return UnsubscribeAllResult(request.subscriber, (already,), {"status": "COMPLETE", "results": []})
 
     def unsubscribe_many(
         self, requests: Sequence[UnsubscribeRequest], deadline: Deadline
