@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
+from local.lambda_context import LocalLambdaContext
+from local.lambda_invoker import load_handler
 from tests.events import load_event
 from tests.integration.function_harness import api_event, invoke
 
+FUNCTION_CODE = Path(__file__).parents[2] / "functions" / "unsubscribe_all"
 FACADE = "/communication-preferences/{version}/statuses/{subscriberIdString}/unsubscribe-all"
 FACADE_BATCH = "/communication-preferences/{version}/statuses/batch/unsubscribe-all"
 
@@ -257,3 +262,27 @@ def test_an_unknown_facade_version_is_a_404(function_stack):
         "POST", "/communication-preferences/v9/statuses/a%40x.com/unsubscribe-all", query={"channel": "EMAIL"}
     )
     assert_hubspot_error(invoke(event), 404, "OBJECT_NOT_FOUND")
+
+
+def test_concurrent_invocations_in_one_process_each_answer_their_own_request(function_stack):
+    # Given two execution environments of the function in one process, as the local runners keep
+    # them, and a HubSpot that takes 400 ms to refuse one address
+    first, second = (load_handler(FUNCTION_CODE, "app.lambda_handler") for _ in range(2))
+    function_stack.hubspot.configure(latency_ms=400, invalid_subscribers="^refused@")
+    refused = api_event("POST", "/unsubscribe-all", body={"subscriberIdString": "refused@example.com"})
+    answers: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: answers.update(refused=first(refused, LocalLambdaContext())))
+    thread.start()
+    table = function_stack.session.client("dynamodb")
+    while not table.scan(TableName=function_stack.resources.table_name)["Items"]:
+        assert thread.is_alive(), "the first invocation ended before it reached HubSpot"
+
+    # When the other environment answers another request while the first waits on HubSpot
+    accepted = api_event("POST", "/unsubscribe-all", body={"subscriberIdString": "jane@example.com"})
+    answers["accepted"] = second(accepted, LocalLambdaContext())
+    thread.join()
+
+    # Then each answer belongs to its own request
+    body = assert_hubspot_error(answers["refused"], 400, "VALIDATION_ERROR")
+    assert body["correlationId"] == refused["requestContext"]["requestId"]
+    assert answers["accepted"]["statusCode"] == 200

@@ -17,11 +17,12 @@ import binascii
 import re
 from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from optout.api_errors import ApiError, error_for_rejection, error_for_retry
 from optout.deadline import Deadline
@@ -40,6 +41,9 @@ from optout.unsubscribe_request import (
 )
 from optout.unsubscribe_service import Rejected, RetryLater, Succeeded, WorkItem, retry_later
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
 MAX_BODY_BYTES = 16 * 1024
 SAFETY_MARGIN_S = 1.0
 # API Gateway answers 504 itself after 29 s, whatever the function's timeout: answer before it.
@@ -49,10 +53,24 @@ _VERSION = re.compile(r"v4|\d{4}-\d{2}")
 _FACADE = "/communication-preferences/<version>/statuses"
 
 
+class InvocationResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, holding the event it answers on itself.
+
+    Powertools keeps the current event and context on the `BaseRouter` class, shared by every
+    resolver in the process. Lambda runs one invocation per process, but where environments share
+    one (the local runners), a request could read another's headers, body or request id.
+    """
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        self.current_event = APIGatewayProxyEvent(dict(event))
+        self.lambda_context = context
+        return super().resolve(event, context)
+
+
 class UnsubscribeApi:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
-        self.resolver = APIGatewayRestResolver()
+        self.resolver = InvocationResolver()
         self._register()
 
     def _register(self) -> None:
