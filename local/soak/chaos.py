@@ -93,7 +93,8 @@ class Chaos(StartStop):
     """Runs the token rotation and the store outage on their schedules, each on a thread of its own.
 
     The token is rotated once the function holds it (after HubSpot's first answer), so that the
-    old one is refused at least once; the outage lasts its full time from when it starts.
+    old one is refused at least once; the outage starts while the function has a connection open
+    to the store, so that it cuts at least one, and lasts its full time from then.
     """
 
     def __init__(
@@ -154,8 +155,15 @@ class Chaos(StartStop):
         self._sandbox.revoke_token(self._old_token)
         self._note("token rotated: the secret holds a new token, HubSpot refuses the old one")
 
+    def _store_in_use(self) -> bool:
+        """Waits until the function has a connection open to the store; False if stopped."""
+        while not self._proxy.in_use:
+            if self._stopping.wait(POLL_S / 10):
+                return False
+        return True
+
     def _store_outage(self) -> None:
-        if not self._at(self._timings.outage_at_s):
+        if not (self._at(self._timings.outage_at_s) and self._store_in_use()):
             return
         self._proxy.refuse()
         self._note("idempotency store down: DynamoDB connections refused")

@@ -64,6 +64,12 @@ class TcpProxy(StartStop):
         self._listener = self._acceptor = None
         self._cut_open_connections()
 
+    @property
+    def in_use(self) -> bool:
+        """Whether a connection is open through the proxy now."""
+        with self._lock:
+            return bool(self._open)
+
     def refuse(self) -> None:
         """From now on, and for the connections open now: no service."""
         with self._lock:
