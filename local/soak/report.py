@@ -22,7 +22,8 @@ def _timings(timings: Timings) -> str:
             f"token rotation at {timings.rotate_token_at_s:.1f} s",
             f"idempotency store down {timings.outage_s:.1f} s from {timings.outage_at_s:.1f} s",
             f"late duplicates at {timings.late_duplicates_at_s:.1f} s",
-            f"every {timings.cut_off_every}th invocation cut off after {timings.cut_off_after_s} s",
+            f"every {timings.cut_off_every}th invocation from the first"
+            f" cut off after {timings.cut_off_after_s} s",
         ]
     )
 
