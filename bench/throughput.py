@@ -37,7 +37,7 @@ from optout.deadline import Deadline
 from optout.hubspot.client import ClientConfig, HubSpotClient
 from optout.hubspot.errors import HubSpotError
 from optout.hubspot.pacing import RateLimitPacer
-from optout.hubspot.tokens import StaticToken
+from optout.hubspot.token_source import StaticToken
 
 RATE_LIMIT = 50
 WINDOW_MS = 1000

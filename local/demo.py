@@ -21,9 +21,9 @@ from local.demo_outcomes import Evidence, Outcome, SentMessage, outcomes
 from local.hubspot_sandbox import CallRecord, HubSpotSandbox
 from local.sqs_event_source import EventSourceStats
 from local.stack import LocalStack
+from optout.domain.request import InvalidRequestError
 from optout.masking import mask_email
-from optout.message_body import parse_message_body
-from optout.unsubscribe_request import InvalidRequestError
+from optout.triggers.message_body import parse_message_body
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from local.demo_outcomes import Expectation, OutcomeKind
-from optout.message_body import parse_message_body
-from optout.unsubscribe_request import InvalidRequestError
+from optout.domain.request import InvalidRequestError
+from optout.triggers.message_body import parse_message_body
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 EVENT_FILES = ("sqs-batch.json", "sqs-sns-wrapped.json", "sqs-eventbridge-wrapped.json")

@@ -25,7 +25,7 @@ import json, os, sys
 sys.path.insert(0, os.getcwd())
 import app
 import boto3
-from optout.api import UnsubscribeApi
+from optout.triggers.api import UnsubscribeApi
 from optout.observability import tracer
 tracer()
 session = boto3.session.Session(region_name="us-east-1")

@@ -25,9 +25,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from operator_cli.batch_sender import BATCH_LIMIT, BatchSender, Message, SendFailedError, describe_aws_error
 from operator_cli.errors import OperationError
+from optout.domain.request import InvalidRequestError
 from optout.masking import mask_email
-from optout.message_body import decode_json, unwrap
-from optout.unsubscribe_request import InvalidRequestError
+from optout.triggers.message_body import unwrap
+from optout.triggers.strict_json import decode_json
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

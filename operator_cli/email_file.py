@@ -26,7 +26,7 @@ from enum import StrEnum
 from pathlib import PurePath
 
 from operator_cli.errors import UsageError
-from optout.email_address import InvalidEmailError, validate_email
+from optout.domain.addresses import InvalidEmailError, validate_email
 from optout.masking import mask_email
 
 _CSV_SUFFIXES = {".csv": None, ".tsv": "\t"}

@@ -23,7 +23,7 @@ from operator_cli.enqueue import EnqueueOptions, enqueue_file
 from operator_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, OperationError, UsageError
 from operator_cli.signed_http import region_of, signed_get
 from operator_cli.targets import LOCAL_STATE_ENV, Overrides, Target, resolve_target
-from optout.unsubscribe_request import MAX_BUSINESS_UNIT_ID
+from optout.domain.request import MAX_BUSINESS_UNIT_ID
 
 PROG = "unsubscribe-all"
 EXIT_INTERRUPTED = 130

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 
 from operator_cli.errors import OperationError, UsageError
 from operator_cli.signed_http import HttpAnswer
-from optout.email_address import InvalidEmailError, validate_email
+from optout.domain.addresses import InvalidEmailError, validate_email
 
 ROUTE = "unsubscribe-all"
 

@@ -15,10 +15,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from optout.observability import logger, metrics, tracer
 from optout.runtime import Runtime
 from optout.settings import Settings, SettingsError
-from optout.sqs_trigger import handle_sqs_event
 
 if TYPE_CHECKING:
-    from optout.api import UnsubscribeApi
+    from optout.triggers.api import UnsubscribeApi
 
 
 class ConfigurationError(Exception):
@@ -42,9 +41,10 @@ def current_runtime() -> Runtime:
 @cache
 def current_api() -> UnsubscribeApi:
     # Imported on the first API request: a container fed by the queue never pays for the resolver.
-    from optout.api import UnsubscribeApi  # noqa: PLC0415
+    from optout.triggers.api import UnsubscribeApi  # noqa: PLC0415
 
-    return UnsubscribeApi(current_runtime())
+    runtime = current_runtime()
+    return UnsubscribeApi(runtime.service, batch_size=runtime.settings.hubspot.batch_size)
 
 
 def _is_sqs_event(event: Mapping[str, Any]) -> bool:
@@ -73,10 +73,9 @@ def instrumented_handler() -> Handler:
 
 def handle(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
     runtime = current_runtime()
-    # In-progress idempotency records then expire with this invocation, so a timed-out one is retried.
-    runtime.idempotency.register_lambda_context(context)
+    runtime.store.register_lambda_context(context)
     if _is_sqs_event(event):
-        return handle_sqs_event(event, context, runtime)
+        return runtime.sqs.handle(event, context)
     if _is_rest_api_event(event):
         logger.set_correlation_id(event["requestContext"].get("requestId"))
         return current_api().resolver.resolve(event, context)

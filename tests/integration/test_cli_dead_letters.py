@@ -14,8 +14,8 @@ import pytest
 from local.moto_endpoint import MotoEndpoint
 from operator_cli.dead_letters import NATIVE, PLAIN
 from operator_cli.main import main
-from optout.dead_letters import DeadLetter, DeadLetterQueue
-from optout.unsubscribe_request import Reason
+from optout.aws.dead_letters import DeadLetter, DeadLetterQueue
+from optout.outcomes import Reason
 from tests.integration.test_cli_support import bodies, drain, write_local_state
 
 

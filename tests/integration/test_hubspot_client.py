@@ -10,16 +10,17 @@ import pytest
 from local.hubspot_sandbox import ALL_SCOPES, BatchInvalidMode, HubSpotSandbox
 from local.hubspot_sandbox.auth import WRITE
 from optout.deadline import Deadline
-from optout.hubspot.client import ClientConfig, HubSpotClient
+from optout.hubspot.client import BatchAnswer, ClientConfig, HubSpotClient
 from optout.hubspot.errors import (
     AuthenticationError,
+    HubSpotError,
     MissingScopesError,
     PermanentError,
     RateLimitedError,
     TransientError,
 )
-from optout.hubspot.responses import Change
 from optout.hubspot.retry import RetryPolicy
+from optout.outcomes import Change, Unsubscribed
 
 PATH_CASES = ["a/../../crm@x.com", "a?b@x.com", "a#b@x.com", "a%2F@x.com", "o'hara+tag@x.com"]
 
@@ -68,6 +69,14 @@ def make_client(
     )
 
 
+def succeeded(answer: BatchAnswer) -> dict[str, Unsubscribed]:
+    return {subscriber: result for subscriber, result in answer.items() if isinstance(result, Unsubscribed)}
+
+
+def failed(answer: BatchAnswer) -> dict[str, HubSpotError]:
+    return {subscriber: result for subscriber, result in answer.items() if isinstance(result, HubSpotError)}
+
+
 def test_first_unsubscribe_changes_the_state_and_the_second_reports_no_change(hubspot_sandbox, hubspot_token):
     # Given a subscriber who never opted out
     client = make_client(hubspot_sandbox, hubspot_token)
@@ -79,7 +88,7 @@ def test_first_unsubscribe_changes_the_state_and_the_second_reports_no_change(hu
     # Then HubSpot did it once and says so, and the status reads back as unsubscribed
     assert first.change is Change.UNSUBSCRIBED
     assert second.change is Change.ALREADY_UNSUBSCRIBED
-    assert first.statuses and all(status.status == "UNSUBSCRIBED" for status in first.statuses)
+    assert first.statuses and all(status["status"] == "UNSUBSCRIBED" for status in first.statuses)
     assert client.unsubscribe_all_status("jane@example.com").unsubscribed
     assert hubspot_sandbox.successful_unsubscribes() == {"jane@example.com": 2}
 
@@ -113,7 +122,8 @@ def test_empty_non_verbose_answers_and_unknown_status_values_are_accepted(hubspo
 
     # Then it is a success that cannot say whether anything changed
     assert result.change is Change.ACCEPTED
-    assert result.body["status"] == "SUCCESS"
+    assert result.answer is not None
+    assert result.answer["status"] == "SUCCESS"
 
 
 @pytest.mark.parametrize("address", PATH_CASES)
@@ -170,11 +180,11 @@ def test_a_token_without_the_batch_scope_gets_missing_scopes_naming_it(hubspot_s
     client = make_client(hubspot_sandbox, "single-only")
 
     # When it tries the batch endpoint
-    outcome = client.unsubscribe_all_batch(["a@example.com", "b@example.com"])
+    answer = client.unsubscribe_all_batch(["a@example.com", "b@example.com"])
 
     # Then every input failed with the scope HubSpot asked for, and single calls still work
-    assert not outcome.succeeded
-    errors = set(outcome.failed.values())
+    assert not succeeded(answer)
+    errors = set(failed(answer).values())
     assert len(errors) == 1
     [error] = errors
     assert isinstance(error, MissingScopesError)
@@ -324,16 +334,16 @@ def test_a_batch_is_split_into_chunks_and_each_input_mapped_to_its_result(hubspo
     addresses = [f"user{n}@example.com" for n in range(7)] + ["USER0@example.com"]
 
     # When they are unsubscribed in batch
-    outcome = client.unsubscribe_all_batch(addresses, verbose=True)
+    answer = client.unsubscribe_all_batch(addresses, verbose=True)
 
     # Then three calls covered the seven distinct addresses, and every input has its result
     calls = hubspot_sandbox.calls()
     assert [len(call.request.inputs or ()) for call in calls] == [3, 3, 1]
-    assert set(outcome.succeeded) == set(addresses)
-    assert not outcome.failed
-    assert outcome.succeeded["user3@example.com"].subscriber == "user3@example.com"
-    assert outcome.succeeded["user3@example.com"].change is Change.UNSUBSCRIBED
-    assert outcome.succeeded["USER0@example.com"] is outcome.succeeded["user0@example.com"]
+    assert set(succeeded(answer)) == set(addresses)
+    assert not failed(answer)
+    assert succeeded(answer)["user3@example.com"].subscriber == "user3@example.com"
+    assert succeeded(answer)["user3@example.com"].change is Change.UNSUBSCRIBED
+    assert answer["USER0@example.com"] is answer["user0@example.com"]
 
 
 def test_a_rejected_batch_is_narrowed_to_the_inputs_hubspot_named(hubspot_sandbox, hubspot_token):
@@ -344,12 +354,13 @@ def test_a_rejected_batch_is_narrowed_to_the_inputs_hubspot_named(hubspot_sandbo
     client = make_client(hubspot_sandbox, hubspot_token)
 
     # When a batch holding that address is sent
-    outcome = client.unsubscribe_all_batch(["a@example.com", "refused@example.com", "b@example.com"])
+    answer = client.unsubscribe_all_batch(["a@example.com", "refused@example.com", "b@example.com"])
 
     # Then only that address failed, permanently, and the rest were sent again and succeeded
-    assert set(outcome.succeeded) == {"a@example.com", "b@example.com"}
-    assert isinstance(outcome.failed["refused@example.com"], PermanentError)
-    assert not outcome.failed["refused@example.com"].batch_wide
+    assert set(succeeded(answer)) == {"a@example.com", "b@example.com"}
+    error = answer["refused@example.com"]
+    assert isinstance(error, PermanentError)
+    assert not error.batch_wide
     assert [call.status for call in hubspot_sandbox.calls()] == [400, 200]
 
 
@@ -359,11 +370,11 @@ def test_a_partial_batch_answer_maps_errors_to_their_inputs(hubspot_sandbox, hub
     client = make_client(hubspot_sandbox, hubspot_token)
 
     # When a batch holding a refused address is sent
-    outcome = client.unsubscribe_all_batch(["a@example.com", "refused@example.com"])
+    answer = client.unsubscribe_all_batch(["a@example.com", "refused@example.com"])
 
     # Then one call settled both: one success, one permanent failure
-    assert set(outcome.succeeded) == {"a@example.com"}
-    assert isinstance(outcome.failed["refused@example.com"], PermanentError)
+    assert set(succeeded(answer)) == {"a@example.com"}
+    assert isinstance(answer["refused@example.com"], PermanentError)
     assert [call.status for call in hubspot_sandbox.calls()] == [207]
 
 

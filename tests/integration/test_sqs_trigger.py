@@ -13,8 +13,8 @@ from local.hubspot_sandbox.auth import READ, WRITE
 from local.lambda_context import LocalLambdaContext
 from local.moto_endpoint import REGION
 from local.sqs_batch import sqs_event as event_of
-from optout.idempotency import KEY_PREFIX, IdempotencyGuard
-from optout.message_body import parse_message_body
+from optout.aws.idempotency_store import KEY_PREFIX, DynamoDBIdempotencyStore
+from optout.triggers.message_body import parse_message_body
 from tests.events import load_event
 from tests.integration.function_harness import (
     dead_letters,
@@ -458,11 +458,13 @@ def test_a_duplicate_held_up_by_another_invocation_returns_after_the_function_ti
 def leave_a_lost_attempt(stack, body):
     """The in-progress record of an attempt that ended without recording how (a timeout, a store outage)."""
     request = parse_message_body(json.dumps(body))
-    guard = IdempotencyGuard(stack.resources.table_name, 3600, lambda: stack.session.client("dynamodb"))
+    store = DynamoDBIdempotencyStore(
+        stack.resources.table_name, 3600, lambda: stack.session.client("dynamodb")
+    )
     persistence = DynamoDBPersistenceLayer(
         table_name=stack.resources.table_name, boto3_client=stack.session.client("dynamodb")
     )
-    persistence.configure(guard.config, key_prefix=KEY_PREFIX)
+    persistence.configure(store.config, key_prefix=KEY_PREFIX)
     persistence.save_inprogress(
         data={"identity": f"key:{request.idempotency_key}", "fingerprint": request.fingerprint()},
         remaining_time_in_millis=1,

@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from optout.aws_clients import AwsClients
+from optout.aws.clients import AwsClients
+from optout.aws.token_secret import SecretsManagerTokenSource
 from optout.hubspot.errors import TokenUnavailableError
-from optout.token_source import SecretsManagerTokenSource
 
 
 @pytest.fixture

@@ -7,11 +7,9 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from optout.coalescer import Coalescer, ImmediateSender
-from optout.hubspot.errors import TransientError
-from optout.hubspot.responses import UnsubscribeAllResult
-from optout.unsubscribe_request import UnsubscribeRequest
-from optout.unsubscriber import Outcome, Target
+from optout.domain.coalescer import Coalescer, ImmediateSender
+from optout.domain.request import Target, UnsubscribeRequest
+from optout.outcomes import Change, Outcome, RetryKind, RetryLater, Unsubscribed
 
 
 class RecordingSender:
@@ -22,7 +20,7 @@ class RecordingSender:
     def __call__(self, requests: Sequence[UnsubscribeRequest]) -> dict[Target, Outcome]:
         with self.lock:
             self.rounds.append(sorted(request.subscriber for request in requests))
-        return {request.target: UnsubscribeAllResult(request.subscriber, (), {}) for request in requests}
+        return {request.target: Unsubscribed(request.subscriber, Change.UNSUBSCRIBED) for request in requests}
 
 
 def submit_all(coalescer: Coalescer, requests: list[UnsubscribeRequest | None]) -> list[Outcome | None]:
@@ -51,7 +49,7 @@ def test_all_records_go_out_in_one_round_and_each_gets_its_own_outcome():
 
     # Then one round carried all three and each waiter got the result for its own address
     assert sender.rounds == [["user0@example.com", "user1@example.com", "user2@example.com"]]
-    assert [outcome.subscriber for outcome in outcomes if isinstance(outcome, UnsubscribeAllResult)] == [
+    assert [outcome.subscriber for outcome in outcomes if isinstance(outcome, Unsubscribed)] == [
         "user0@example.com",
         "user1@example.com",
         "user2@example.com",
@@ -94,11 +92,11 @@ def test_a_slow_record_does_not_hold_the_others_beyond_a_quiet_spell():
 
     # When the fast one submits, it is sent on its own once nothing else happened for a while
     outcome = fast.submit(UnsubscribeRequest("fast@example.com"))
-    assert isinstance(outcome, UnsubscribeAllResult)
+    assert isinstance(outcome, Unsubscribed)
     assert sender.rounds == [["fast@example.com"]]
 
     # And the slow one forms a round of its own when it comes
-    assert isinstance(slow.submit(UnsubscribeRequest("slow@example.com")), UnsubscribeAllResult)
+    assert isinstance(slow.submit(UnsubscribeRequest("slow@example.com")), Unsubscribed)
     assert sender.rounds == [["fast@example.com"], ["slow@example.com"]]
 
 
@@ -128,7 +126,7 @@ def test_a_failing_round_wakes_every_waiter_with_a_retryable_error():
     outcomes = submit_all(
         coalescer, [UnsubscribeRequest("a@example.com"), UnsubscribeRequest("b@example.com")]
     )
-    assert all(isinstance(outcome, TransientError) for outcome in outcomes)
+    assert all(isinstance(outcome, RetryLater) and outcome.kind is RetryKind.INTERNAL for outcome in outcomes)
 
 
 def test_the_immediate_sender_sends_each_distinct_request_at_once():
@@ -138,7 +136,7 @@ def test_the_immediate_sender_sends_each_distinct_request_at_once():
     def send(request: UnsubscribeRequest) -> Future[Outcome]:
         sent.append(request.subscriber)
         done: Future[Outcome] = Future()
-        done.set_result(UnsubscribeAllResult(request.subscriber, (), {}))
+        done.set_result(Unsubscribed(request.subscriber, Change.UNSUBSCRIBED))
         return done
 
     sender = ImmediateSender(send)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from optout.email_address import InvalidEmailError, validate_email
+from optout.domain.addresses import InvalidEmailError, validate_email
 
 ACCEPTED = [
     "jane@example.com",

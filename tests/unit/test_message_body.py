@@ -4,8 +4,10 @@ import json
 
 import pytest
 
-from optout.message_body import MAX_BODY_BYTES, parse_message_body
-from optout.unsubscribe_request import InvalidRequestError, Reason, UnsubscribeRequest
+from optout.domain.request import InvalidRequestError, UnsubscribeRequest
+from optout.outcomes import Reason
+from optout.triggers.message_body import parse_message_body
+from optout.triggers.strict_json import MAX_BODY_BYTES
 from tests.events import load_event
 
 

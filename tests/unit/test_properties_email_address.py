@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optout.email_address import (
+from optout.domain.addresses import (
     MAX_ADDRESS_LENGTH,
     MAX_LOCAL_LENGTH,
     InvalidEmailError,

@@ -8,14 +8,14 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optout.message_body import MAX_ENVELOPES, parse_message_body
-from optout.unsubscribe_request import (
+from optout.domain.request import (
     MAX_BUSINESS_UNIT_ID,
     MAX_IDEMPOTENCY_KEY_LENGTH,
     InvalidRequestError,
-    Reason,
     UnsubscribeRequest,
 )
+from optout.outcomes import Reason
+from optout.triggers.message_body import MAX_ENVELOPES, parse_message_body
 
 EXAMPLES = settings(max_examples=300, deadline=None)
 KNOWN_FIELDS = {"subscriberIdString", "email", "businessUnitId", "verbose", "idempotencyKey", "channel"}

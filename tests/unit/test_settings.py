@@ -2,7 +2,8 @@
 
 import pytest
 
-from optout.settings import BatchMode, Settings, SettingsError
+from optout.domain.unsubscribe_rule import BatchMode
+from optout.settings import Settings, SettingsError
 
 REQUIRED = {
     "HUBSPOT_TOKEN_SECRET_ID": "hubspot/token",

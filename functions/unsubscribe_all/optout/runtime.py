@@ -1,33 +1,34 @@
-"""Everything an invocation needs, wired together once per container from the settings."""
+"""Everything an invocation needs, wired together once per container from the settings.
+
+The one place that knows every layer: the triggers get the service and the adapters they use,
+the service gets the unsubscribe rule and the idempotency store, and every adapter its client.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optout.aws_clients import AwsClients
-from optout.dead_letters import DeadLetterQueue
+from optout.aws.clients import AwsClients
+from optout.aws.dead_letters import DeadLetterQueue
+from optout.aws.idempotency_store import DynamoDBIdempotencyStore
+from optout.aws.retry_schedule import RetrySchedule
+from optout.aws.token_secret import SecretsManagerTokenSource
+from optout.domain.service import UnsubscribeService
+from optout.domain.unsubscribe_rule import UnsubscribeRule
 from optout.hubspot.client import CallRecord, HubSpotClient
 from optout.hubspot.errors import MissingScopesError
 from optout.hubspot.pacing import RateLimitPacer
-from optout.idempotency import IdempotencyGuard
 from optout.observability import MetricsRecorder, logger
-from optout.retry_schedule import RetrySchedule
 from optout.settings import Settings
-from optout.token_source import SecretsManagerTokenSource
-from optout.unsubscribe_service import UnsubscribeService
-from optout.unsubscriber import Unsubscriber
+from optout.triggers.sqs import SqsTrigger
 
 
 @dataclass(frozen=True)
 class Runtime:
     settings: Settings
-    hubspot: HubSpotClient
-    unsubscriber: Unsubscriber
-    idempotency: IdempotencyGuard
+    store: DynamoDBIdempotencyStore
     service: UnsubscribeService
-    dead_letters: DeadLetterQueue
-    retries: RetrySchedule
-    metrics: MetricsRecorder
+    sqs: SqsTrigger
 
     @classmethod
     def from_settings(cls, settings: Settings, aws: AwsClients | None = None) -> Runtime:
@@ -51,22 +52,20 @@ class Runtime:
         hubspot = HubSpotClient(
             tokens, settings.hubspot, pacer=RateLimitPacer(others_in_flight), observer=record_call
         )
-        unsubscriber = Unsubscriber(
+        rule = UnsubscribeRule(
             hubspot,
             batch_mode=settings.batch_mode,
             max_concurrency=settings.max_concurrency,
             on_batch_disabled=warn_batch_disabled,
         )
-        idempotency = IdempotencyGuard(
+        store = DynamoDBIdempotencyStore(
             settings.idempotency_table_name, settings.idempotency_ttl_s, aws.dynamodb
         )
-        return cls(
-            settings=settings,
-            hubspot=hubspot,
-            unsubscriber=unsubscriber,
-            idempotency=idempotency,
-            service=UnsubscribeService(unsubscriber, idempotency),
-            dead_letters=DeadLetterQueue(settings.dead_letter_queue_url, aws.sqs),
-            retries=RetrySchedule(settings.source_queue_url, aws.sqs),
-            metrics=metrics,
+        service = UnsubscribeService(rule, store, metrics)
+        sqs = SqsTrigger(
+            service,
+            DeadLetterQueue(settings.dead_letter_queue_url, aws.sqs),
+            RetrySchedule(settings.source_queue_url, aws.sqs),
+            metrics,
         )
+        return cls(settings=settings, store=store, service=service, sqs=sqs)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TypeVar
 
+from optout.domain.unsubscribe_rule import BatchMode
 from optout.hubspot.client import ClientConfig, validate_api_version, validate_base_url
 
 T = TypeVar("T")
@@ -24,21 +24,6 @@ class SettingsError(Exception):
         super().__init__(f"{name} {problem}")
         self.name = name
         self.problem = problem
-
-
-class BatchMode(StrEnum):
-    """Whether SQS batches use HubSpot's batch endpoint (`auto`: when a batch has several records)."""
-
-    AUTO = "auto"
-    ON = "on"
-    OFF = "off"
-
-    @classmethod
-    def parse(cls, value: str) -> BatchMode:
-        try:
-            return cls(value.lower())
-        except ValueError:
-            raise ValueError("must be one of auto, on, off") from None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -29,18 +29,17 @@ from optout.hubspot.errors import (
 )
 from optout.hubspot.pacing import RateLimitPacer, SlotWaitTooLongError
 from optout.hubspot.responses import (
-    NO_STATUS_CHANGE,
-    SubscriptionStatus,
-    UnsubscribeAllResult,
     UnsubscribeAllStatus,
+    already_unsubscribed,
     batch_results_by_subscriber,
-    parse_subscription_statuses,
     parse_unsubscribe_all,
     parse_unsubscribe_all_status,
     subscribers_named_in,
+    unsubscribed_from_statuses,
 )
 from optout.hubspot.retry import RetryPolicy
-from optout.hubspot.tokens import TokenSource
+from optout.hubspot.token_source import TokenSource
+from optout.outcomes import Unsubscribed
 
 API_VERSION_PATTERN = re.compile(r"v4|\d{4}-\d{2}")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -98,12 +97,8 @@ class CallRecord:
 CallObserver = Callable[[CallRecord], None]
 
 
-@dataclass
-class BatchOutcome:
-    """Each input of a batch unsubscribe-all, exactly as given, mapped to its result or error."""
-
-    succeeded: dict[str, UnsubscribeAllResult] = field(default_factory=dict)
-    failed: dict[str, HubSpotError] = field(default_factory=dict)
+# Each input of a batch unsubscribe-all, exactly as given, mapped to its result or its error.
+BatchAnswer = dict[str, Unsubscribed | HubSpotError]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +156,7 @@ class HubSpotClient:
         business_unit_id: int | None = None,
         verbose: bool = False,
         deadline: Deadline | None = None,
-    ) -> UnsubscribeAllResult:
+    ) -> Unsubscribed:
         url = self._url(("statuses", subscriber, "unsubscribe-all"), business_unit_id, verbose)
         try:
             response = self._call(
@@ -170,8 +165,7 @@ class HubSpotClient:
         except PermanentError as error:
             if not is_already_unsubscribed(error.status or 0, error.body):
                 raise
-            already = SubscriptionStatus(None, "UNSUBSCRIBED", NO_STATUS_CHANGE, business_unit_id)
-            return UnsubscribeAllResult(subscriber, (already,), error.body)
+            return already_unsubscribed(subscriber, business_unit_id)
         return parse_unsubscribe_all(subscriber, response.body)
 
     def unsubscribe_all_status(
@@ -195,7 +189,7 @@ class HubSpotClient:
         business_unit_id: int | None = None,
         verbose: bool = False,
         deadline: Deadline | None = None,
-    ) -> BatchOutcome:
+    ) -> BatchAnswer:
         """Unsubscribes many in as few calls as the batch size allows; never raises HubSpotError.
 
         Inputs that differ only in case are one subscriber to HubSpot and are sent once. A 400
@@ -207,16 +201,12 @@ class HubSpotClient:
         for subscriber in subscribers:
             representative.setdefault(subscriber.casefold(), subscriber)
         unique = list(representative.values())
-        outcome = BatchOutcome()
+        answer: BatchAnswer = {}
         for chunk in _chunks(unique, self.config.batch_size):
-            self._unsubscribe_chunk(chunk, business_unit_id, verbose, deadline, outcome, isolate=True)
+            self._unsubscribe_chunk(chunk, business_unit_id, verbose, deadline, answer, isolate=True)
         for subscriber in subscribers:
-            sent_as = representative[subscriber.casefold()]
-            if sent_as in outcome.succeeded:
-                outcome.succeeded[subscriber] = outcome.succeeded[sent_as]
-            else:
-                outcome.failed[subscriber] = outcome.failed[sent_as]
-        return outcome
+            answer[subscriber] = answer[representative[subscriber.casefold()]]
+        return answer
 
     def _unsubscribe_chunk(
         self,
@@ -224,7 +214,7 @@ class HubSpotClient:
         business_unit_id: int | None,
         verbose: bool,
         deadline: Deadline,
-        outcome: BatchOutcome,
+        answer: BatchAnswer,
         *,
         isolate: bool,
     ) -> None:
@@ -242,27 +232,27 @@ class HubSpotClient:
         except PermanentError as error:
             offending = subscribers_named_in(error.body, by_folded) if isolate else set()
             for subscriber in offending:
-                outcome.failed[subscriber] = PermanentError(
+                answer[subscriber] = PermanentError(
                     error.message, status=error.status, category=error.category
                 )
             rest = [subscriber for subscriber in chunk if subscriber not in offending]
             if offending and rest:
-                self._unsubscribe_chunk(rest, business_unit_id, verbose, deadline, outcome, isolate=False)
+                self._unsubscribe_chunk(rest, business_unit_id, verbose, deadline, answer, isolate=False)
             elif not offending:
                 for subscriber in chunk:
-                    outcome.failed[subscriber] = PermanentError(
+                    answer[subscriber] = PermanentError(
                         error.message, batch_wide=True, status=error.status, category=error.category
                     )
             return
         except HubSpotError as error:
             for subscriber in chunk:
-                outcome.failed[subscriber] = error
+                answer[subscriber] = error
             return
-        self._map_batch_answer(chunk, by_folded, response.body, outcome)
+        self._map_batch_answer(chunk, by_folded, response.body, answer)
 
     @staticmethod
     def _map_batch_answer(
-        chunk: list[str], by_folded: Mapping[str, str], body: Mapping[str, Any], outcome: BatchOutcome
+        chunk: list[str], by_folded: Mapping[str, str], body: Mapping[str, Any], answer: BatchAnswer
     ) -> None:
         entries = batch_results_by_subscriber(body)
         errors = body.get("errors")
@@ -275,17 +265,13 @@ class HubSpotClient:
             for subscriber in subscribers_named_in(entry, by_folded):
                 if subscriber.casefold() not in entries:
                     error_type = PermanentError if permanent else TransientError
-                    outcome.failed[subscriber] = error_type(message, category=category)
+                    answer[subscriber] = error_type(message, category=category)
         for subscriber in chunk:
             entry = entries.get(subscriber.casefold())
             if entry is not None:
-                outcome.succeeded[subscriber] = UnsubscribeAllResult(
-                    subscriber, parse_subscription_statuses(entry.get("statuses")), entry
-                )
-            elif subscriber not in outcome.failed:
-                outcome.failed[subscriber] = UnexpectedResponseError(
-                    "HubSpot's batch answer left this input out"
-                )
+                answer[subscriber] = unsubscribed_from_statuses(subscriber, entry.get("statuses"))
+            elif subscriber not in answer:
+                answer[subscriber] = UnexpectedResponseError("HubSpot's batch answer left this input out")
 
     def _url(self, segments: Sequence[str], business_unit_id: int | None, verbose: bool) -> str:
         # Each segment is percent-encoded whole (safe=""), so an email's / ? # % stay inside it.

@@ -7,7 +7,10 @@ token: messages are HubSpot's own text or ours, and requests are not part of any
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypedDict, Unpack
+from typing import Any, ClassVar, TypedDict, Unpack
+
+from optout.masking import mask_emails_in_text
+from optout.outcomes import Reason, Rejected, RetryKind, RetryLater
 
 
 class ResponseDetails(TypedDict, total=False):
@@ -22,10 +25,10 @@ class ResponseDetails(TypedDict, total=False):
 
 class HubSpotError(Exception):
     """Base of the taxonomy. `retryable` tells whether the same request may succeed later;
-    `kind` is a short stable name for logs, metrics and dead-letter reasons."""
+    `kind` is a short stable name for logs and metrics; `outcome()` is what the request became."""
 
-    retryable = False
-    kind = "hubspot"
+    retryable: ClassVar[bool] = True
+    kind: ClassVar[str] = RetryKind.TRANSIENT.value
 
     def __init__(self, message: str, **details: Unpack[ResponseDetails]) -> None:
         super().__init__(message)
@@ -39,6 +42,10 @@ class HubSpotError(Exception):
         # HubSpot's message can quote the email address, so the repr leaves it out.
         return f"{type(self).__name__}(status={self.status!r}, category={self.category!r})"
 
+    def outcome(self) -> RetryLater | Rejected:
+        """The request's outcome, with HubSpot's message masked."""
+        return RetryLater(RetryKind(self.kind), mask_emails_in_text(self.message))
+
 
 class PermanentError(HubSpotError):
     """HubSpot rejected the request itself (400 validation, invalid email): retrying cannot help.
@@ -47,25 +54,27 @@ class PermanentError(HubSpotError):
     each input's own fate is still unknown.
     """
 
+    retryable = False
     kind = "permanent"
 
     def __init__(self, message: str, *, batch_wide: bool = False, **details: Unpack[ResponseDetails]) -> None:
         super().__init__(message, **details)
         self.batch_wide = batch_wide
 
+    def outcome(self) -> Rejected:
+        return Rejected(Reason.HUBSPOT_REJECTED, mask_emails_in_text(self.message), self.category)
+
 
 class AuthenticationError(HubSpotError):
     """401: the token is wrong, expired or revoked (after one re-read of the token)."""
 
-    retryable = True
-    kind = "authentication"
+    kind = RetryKind.AUTHENTICATION.value
 
 
 class MissingScopesError(HubSpotError):
     """403: the token lacks scopes; `required_scopes` are the ones HubSpot named."""
 
-    retryable = True
-    kind = "missing_scopes"
+    kind = RetryKind.MISSING_SCOPES.value
 
     def __init__(
         self, message: str, *, required_scopes: tuple[str, ...] = (), **details: Unpack[ResponseDetails]
@@ -77,8 +86,7 @@ class MissingScopesError(HubSpotError):
 class RateLimitedError(HubSpotError):
     """429. `retry_after_s` is how long to wait; a DAILY limit will not clear for hours."""
 
-    retryable = True
-    kind = "rate_limited"
+    kind = RetryKind.RATE_LIMITED.value
 
     def __init__(
         self,
@@ -96,18 +104,25 @@ class RateLimitedError(HubSpotError):
     def is_daily(self) -> bool:
         return self.policy == "DAILY"
 
+    def outcome(self) -> RetryLater:
+        return RetryLater(
+            RetryKind.RATE_LIMITED, mask_emails_in_text(self.message), self.retry_after_s, self.policy
+        )
+
 
 class TransientError(HubSpotError):
     """423, 477, 5xx, timeouts, connection resets: the same request may well succeed later."""
 
-    retryable = True
-    kind = "transient"
+    kind = RetryKind.TRANSIENT.value
 
     def __init__(
         self, message: str, *, retry_after_s: float | None = None, **details: Unpack[ResponseDetails]
     ) -> None:
         super().__init__(message, **details)
         self.retry_after_s = retry_after_s
+
+    def outcome(self) -> RetryLater:
+        return RetryLater(RetryKind.TRANSIENT, mask_emails_in_text(self.message), self.retry_after_s)
 
 
 class UnexpectedResponseError(HubSpotError):
@@ -117,12 +132,10 @@ class UnexpectedResponseError(HubSpotError):
     for the fix instead of being parked as if the address were bad.
     """
 
-    retryable = True
-    kind = "unexpected_response"
+    kind = RetryKind.UNEXPECTED_RESPONSE.value
 
 
 class TokenUnavailableError(HubSpotError):
     """The token could not be read (secret store unreachable, secret missing or empty)."""
 
-    retryable = True
-    kind = "token_unavailable"
+    kind = RetryKind.TOKEN_UNAVAILABLE.value

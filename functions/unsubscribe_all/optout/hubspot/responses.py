@@ -9,56 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
+
+from optout.outcomes import Change, Unsubscribed
 
 UNSUBSCRIBE_OCCURRED = "UNSUBSCRIBE_FROM_ALL_OCCURRED"
 NO_STATUS_CHANGE = "NO_STATUS_CHANGE"
-
-
-class Change(StrEnum):
-    """What an unsubscribe-all did, as far as HubSpot said."""
-
-    UNSUBSCRIBED = "unsubscribed"
-    ALREADY_UNSUBSCRIBED = "already_unsubscribed"
-    # HubSpot confirmed the request but did not say whether anything changed (verbose=false).
-    ACCEPTED = "accepted"
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriptionStatus:
-    subscription_id: int | None
-    status: str | None
-    reason: str | None
-    business_unit_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class UnsubscribeAllResult:
-    """One subscriber's successful unsubscribe-all.
-
-    `body` is HubSpot's JSON for it: the whole envelope of a single call, or this subscriber's
-    entry of a batch call.
-    """
-
-    subscriber: str
-    statuses: tuple[SubscriptionStatus, ...]
-    body: Mapping[str, Any]
-
-    @property
-    def status_entries(self) -> list[Mapping[str, Any]]:
-        """HubSpot's per-subscription status objects, from either shape of `body`."""
-        entries = self.body.get("results") if "results" in self.body else self.body.get("statuses")
-        return [entry for entry in _as_list(entries) if isinstance(entry, Mapping)]
-
-    @property
-    def change(self) -> Change:
-        reasons = {status.reason for status in self.statuses}
-        if UNSUBSCRIBE_OCCURRED in reasons:
-            return Change.UNSUBSCRIBED
-        if reasons == {NO_STATUS_CHANGE}:
-            return Change.ALREADY_UNSUBSCRIBED
-        return Change.ACCEPTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,21 +56,40 @@ def _as_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def parse_subscription_statuses(items: Any) -> tuple[SubscriptionStatus, ...]:
-    return tuple(
-        SubscriptionStatus(
-            subscription_id=_as_int(item.get("subscriptionId")),
-            status=_as_str(item.get("status")),
-            reason=_as_str(item.get("setStatusSuccessReason")),
-            business_unit_id=_as_int(item.get("businessUnitId")),
-        )
-        for item in _as_list(items)
-        if isinstance(item, Mapping)
-    )
+def status_objects(items: Any) -> tuple[Mapping[str, Any], ...]:
+    """HubSpot's per-subscription status objects, whatever else the list holds."""
+    return tuple(item for item in _as_list(items) if isinstance(item, Mapping))
 
 
-def parse_unsubscribe_all(subscriber: str, body: Mapping[str, Any]) -> UnsubscribeAllResult:
-    return UnsubscribeAllResult(subscriber, parse_subscription_statuses(body.get("results")), body)
+def change_of(statuses: Sequence[Mapping[str, Any]]) -> Change:
+    reasons = {status.get("setStatusSuccessReason") for status in statuses}
+    if UNSUBSCRIBE_OCCURRED in reasons:
+        return Change.UNSUBSCRIBED
+    if reasons == {NO_STATUS_CHANGE}:
+        return Change.ALREADY_UNSUBSCRIBED
+    return Change.ACCEPTED
+
+
+def unsubscribed_from_statuses(
+    subscriber: str, items: Any, answer: Mapping[str, Any] | None = None
+) -> Unsubscribed:
+    statuses = status_objects(items)
+    return Unsubscribed(subscriber, change_of(statuses), statuses, answer)
+
+
+def parse_unsubscribe_all(subscriber: str, body: Mapping[str, Any]) -> Unsubscribed:
+    """A single call's answer: the whole envelope is kept, to pass on."""
+    return unsubscribed_from_statuses(subscriber, body.get("results"), body)
+
+
+def already_unsubscribed(
+    subscriber: str, business_unit_id: int | None, answer: Mapping[str, Any] | None = None
+) -> Unsubscribed:
+    """HubSpot held the opt-out before (its "already unsubscribed" refusal, or a status read)."""
+    status: dict[str, Any] = {"status": "UNSUBSCRIBED", "setStatusSuccessReason": NO_STATUS_CHANGE}
+    if business_unit_id is not None:
+        status["businessUnitId"] = business_unit_id
+    return Unsubscribed(subscriber, Change.ALREADY_UNSUBSCRIBED, (status,), answer)
 
 
 def parse_unsubscribe_all_status(subscriber: str, body: Mapping[str, Any]) -> UnsubscribeAllStatus:

@@ -8,8 +8,8 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
-from optout.unsubscribe_request import InvalidRequestError
-from optout.unsubscribe_service import Rejected, RetryLater
+from optout.domain.request import InvalidRequestError
+from optout.outcomes import Reason, Rejected, RetryKind, RetryLater
 
 
 @dataclass(frozen=True)
@@ -49,34 +49,36 @@ def _retry_after(seconds: float | None, default: int) -> dict[str, str]:
     return {"Retry-After": str(max(1, round(seconds if seconds is not None else default)))}
 
 
-def error_for_retry(result: RetryLater) -> ApiError:
+def error_for_retry(outcome: RetryLater) -> ApiError:
     """What an API caller is told when the request may succeed later."""
-    if result.kind == "rate_limited":
+    if outcome.kind is RetryKind.RATE_LIMITED:
         return ApiError(
             HTTPStatus.TOO_MANY_REQUESTS,
             "RATE_LIMITS",
             "HubSpot's rate limit is reached; retry after the time in Retry-After",
-            headers=_retry_after(result.retry_after_s, 10),
+            headers=_retry_after(outcome.retry_after_s, 10),
         )
-    if result.kind == "token_unavailable":
+    if outcome.kind is RetryKind.TOKEN_UNAVAILABLE:
         return ApiError(
             HTTPStatus.SERVICE_UNAVAILABLE, "TOKEN_UNAVAILABLE", "the HubSpot token cannot be read now"
         )
-    if result.kind == "idempotency_store":
+    if outcome.kind is RetryKind.IDEMPOTENCY_STORE:
         return ApiError(
             HTTPStatus.SERVICE_UNAVAILABLE, "STORE_UNAVAILABLE", "the idempotency store is unavailable"
         )
-    if result.kind == "in_progress":
+    if outcome.kind is RetryKind.IN_PROGRESS:
         return ApiError(
             HTTPStatus.CONFLICT,
             "IN_PROGRESS",
             "a request with this idempotency key is being processed now",
-            headers=_retry_after(result.retry_after_s, 5),
+            headers=_retry_after(outcome.retry_after_s, 5),
         )
-    return ApiError(HTTPStatus.BAD_GATEWAY, "UPSTREAM_ERROR", f"HubSpot failed after retries ({result.kind})")
+    return ApiError(
+        HTTPStatus.BAD_GATEWAY, "UPSTREAM_ERROR", f"HubSpot failed after retries ({outcome.kind.value})"
+    )
 
 
-def error_for_rejection(result: Rejected) -> ApiError:
-    if result.reason == "IDEMPOTENCY_KEY_REUSED":
-        return ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED", result.message)
-    return ApiError.invalid(result.message)
+def error_for_rejection(outcome: Rejected) -> ApiError:
+    if outcome.reason is Reason.IDEMPOTENCY_KEY_REUSED:
+        return ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED", outcome.message)
+    return ApiError.invalid(outcome.message)

@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from optout.masking import mask_emails_in_text
 from optout.observability import logger
-from optout.unsubscribe_request import Reason
+from optout.outcomes import Reason
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 SEND_BATCH_LIMIT = 10
 MAX_DETAIL_LENGTH = 512
-_INPUT_REASONS = frozenset(Reason) - {Reason.HUBSPOT_REJECTED, Reason.IDEMPOTENCY_KEY_REUSED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +38,7 @@ class DeadLetter:
 
 def category_of(reason: Reason) -> str:
     """`validation` for a message that was never a valid request, else who refused it."""
-    if reason in _INPUT_REASONS:
+    if reason.is_producers_fault:
         return "validation"
     return "hubspot" if reason is Reason.HUBSPOT_REJECTED else "idempotency"
 

@@ -1,22 +1,20 @@
-"""One log line and the metrics for each request's result, the same for both triggers."""
+"""One log line and the metrics for each request's outcome, the same for every route."""
 
 from __future__ import annotations
 
-from optout.hubspot.responses import Change
 from optout.masking import mask_email
 from optout.observability import MetricsRecorder, logger
-from optout.unsubscribe_service import ItemResult, RetryLater, Succeeded
+from optout.outcomes import Change, Outcome, RetryKind, RetryLater, Unsubscribed
 
 
 def report(
-    metrics: MetricsRecorder, result: ItemResult, *, correlation_id: str, subscriber: str | None
+    metrics: MetricsRecorder, outcome: Outcome, *, correlation_id: str, subscriber: str | None
 ) -> None:
     masked = mask_email(subscriber) if subscriber is not None else None
-    if isinstance(result, Succeeded):
-        outcome = result.stored.get("outcome")
-        if result.replayed:
+    if isinstance(outcome, Unsubscribed):
+        if outcome.replayed:
             metrics.count("IdempotentReplays")
-        elif outcome == Change.ALREADY_UNSUBSCRIBED:
+        elif outcome.change is Change.ALREADY_UNSUBSCRIBED:
             metrics.count("AlreadyUnsubscribed")
         else:
             metrics.count("Unsubscribed")
@@ -24,21 +22,21 @@ def report(
             "unsubscribed",
             correlation_id=correlation_id,
             subscriber=masked,
-            outcome=outcome,
-            replayed=result.replayed,
+            outcome=outcome.change.value,
+            replayed=outcome.replayed,
         )
-    elif isinstance(result, RetryLater):
-        if result.kind == "rate_limited":
-            metrics.count_by("RateLimited", "policy", result.policy or "UNKNOWN")
+    elif isinstance(outcome, RetryLater):
+        if outcome.kind is RetryKind.RATE_LIMITED:
+            metrics.count_by("RateLimited", "policy", outcome.policy or "UNKNOWN")
         else:
             metrics.count("TransientFailures")
         logger.warning(
             "will retry",
             correlation_id=correlation_id,
             subscriber=masked,
-            failure=result.kind,
-            detail=result.message,
-            retry_after_s=result.retry_after_s,
+            failure=outcome.kind.value,
+            detail=outcome.message,
+            retry_after_s=outcome.retry_after_s,
         )
     else:
         metrics.count("PermanentFailures")
@@ -46,6 +44,6 @@ def report(
             "rejected",
             correlation_id=correlation_id,
             subscriber=masked,
-            reason=result.reason,
-            detail=result.message,
+            reason=outcome.reason.value,
+            detail=outcome.message,
         )

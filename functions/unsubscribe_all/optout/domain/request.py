@@ -3,7 +3,16 @@
 The same object arrives as an SQS message body (bare or inside an SNS/EventBridge envelope) or
 an API body: `subscriberIdString` (or its alias `email`), optional `businessUnitId` (integer
 ≥ 0), `verbose` (bool), `idempotencyKey` (string) and `channel` (only `EMAIL`). Unknown fields
-are ignored so producers can add their own.
+are ignored so producers can add their own. The rules for a business unit id and an idempotency
+key live here once, for every trigger and the operator CLI.
+
+Examples:
+    >>> parse_unsubscribe_request({"email": "jane@example.com", "businessUnitId": 7})
+    UnsubscribeRequest(subscriber='jane@example.com', business_unit_id=7, verbose=False, idempotency_key=None)
+    >>> business_unit_id_from_text("²")
+    Traceback (most recent call last):
+    ...
+    optout.domain.request.InvalidRequestError: businessUnitId must be an integer from 0 to 9223372036854775807
 """
 
 from __future__ import annotations
@@ -12,29 +21,17 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
-from optout.email_address import InvalidEmailError, validate_email
+from optout.domain.addresses import InvalidEmailError, validate_email
+from optout.outcomes import Reason
 
 MAX_BUSINESS_UNIT_ID = 2**63 - 1
 MAX_IDEMPOTENCY_KEY_LENGTH = 256
+_BUSINESS_UNIT_ID_RULE = f"businessUnitId must be an integer from 0 to {MAX_BUSINESS_UNIT_ID}"
 
-
-class Reason(StrEnum):
-    """Why a request can never succeed; the dead-letter queue's `reason` attribute."""
-
-    MALFORMED_JSON = "MALFORMED_JSON"
-    NOT_AN_OBJECT = "NOT_AN_OBJECT"
-    DUPLICATE_KEY = "DUPLICATE_KEY"
-    TOO_LARGE = "TOO_LARGE"
-    ENVELOPE_TOO_DEEP = "ENVELOPE_TOO_DEEP"
-    MISSING_SUBSCRIBER = "MISSING_SUBSCRIBER"
-    INVALID_EMAIL = "INVALID_EMAIL"
-    INVALID_FIELD = "INVALID_FIELD"
-    UNSUPPORTED_CHANNEL = "UNSUPPORTED_CHANNEL"
-    HUBSPOT_REJECTED = "HUBSPOT_REJECTED"
-    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+# What HubSpot is asked: (subscriber as HubSpot compares it, businessUnitId, verbose).
+Target = tuple[str, int | None, bool]
 
 
 class InvalidRequestError(ValueError):
@@ -55,7 +52,7 @@ class UnsubscribeRequest:
     idempotency_key: str | None = None
 
     @property
-    def target(self) -> tuple[str, int | None, bool]:
+    def target(self) -> Target:
         """What HubSpot is asked to do; requests with equal targets need one call between them."""
         return (self.subscriber.casefold(), self.business_unit_id, self.verbose)
 
@@ -73,34 +70,36 @@ def _optional_bool(data: Mapping[str, Any], field: str) -> bool:
     return value
 
 
-def _business_unit_id(data: Mapping[str, Any]) -> int | None:
-    value = data.get("businessUnitId")
+def business_unit_id_from_json(value: object) -> int | None:
+    """A JSON `businessUnitId` (absent or null: none)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidRequestError(Reason.INVALID_FIELD, "businessUnitId must be an integer", "businessUnitId")
-    if not 0 <= value <= MAX_BUSINESS_UNIT_ID:
-        raise InvalidRequestError(
-            Reason.INVALID_FIELD,
-            f"businessUnitId must be between 0 and {MAX_BUSINESS_UNIT_ID}",
-            "businessUnitId",
-        )
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_BUSINESS_UNIT_ID:
+        raise InvalidRequestError(Reason.INVALID_FIELD, _BUSINESS_UNIT_ID_RULE, "businessUnitId")
     return value
 
 
-def _idempotency_key(data: Mapping[str, Any]) -> str | None:
-    value = data.get("idempotencyKey")
+def business_unit_id_from_text(text: str) -> int:
+    """A `businessUnitId` written as text (a query string, a command line): ASCII digits only."""
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_BUSINESS_UNIT_ID:
+        raise InvalidRequestError(Reason.INVALID_FIELD, _BUSINESS_UNIT_ID_RULE, "businessUnitId")
+    return int(text)
+
+
+def idempotency_key_from(value: object, where: str = "idempotencyKey") -> str | None:
+    """A producer's idempotency key (absent or null: none): 1 to 256 printable characters."""
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_IDEMPOTENCY_KEY_LENGTH:
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value) > MAX_IDEMPOTENCY_KEY_LENGTH
+        or not value.isprintable()
+    ):
         raise InvalidRequestError(
             Reason.INVALID_FIELD,
-            f"idempotencyKey must be a non-blank string of at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters",
-            "idempotencyKey",
-        )
-    if not value.isprintable():
-        raise InvalidRequestError(
-            Reason.INVALID_FIELD, "idempotencyKey must not contain control characters", "idempotencyKey"
+            f"{where} must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters, not all blank",
+            where,
         )
     return value
 
@@ -137,7 +136,7 @@ def parse_unsubscribe_request(data: object) -> UnsubscribeRequest:
         raise InvalidRequestError(Reason.UNSUPPORTED_CHANNEL, "channel must be EMAIL", "channel")
     return UnsubscribeRequest(
         subscriber=_subscriber(data),
-        business_unit_id=_business_unit_id(data),
+        business_unit_id=business_unit_id_from_json(data.get("businessUnitId")),
         verbose=_optional_bool(data, "verbose"),
-        idempotency_key=_idempotency_key(data),
+        idempotency_key=idempotency_key_from(data.get("idempotencyKey")),
     )

@@ -1,26 +1,19 @@
-"""From an SQS message body to an UnsubscribeRequest, through SNS and EventBridge envelopes.
+"""Strict JSON for what producers and callers send: one value, no repeated keys, bounded size.
 
-SNS topics (without raw delivery) wrap the request as `{"Type": "Notification", "Message":
-"<json>"}`, EventBridge rules as `{"detail-type": ..., "source": ..., "detail": {...}}`; a rule
-can feed a topic that feeds the queue, so envelopes may nest a few levels, but no deeper.
+Python's `json` keeps the last of repeated keys and accepts NaN and Infinity; a request that says
+two things at once is refused instead, with a reason.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
-from optout.unsubscribe_request import (
-    InvalidRequestError,
-    Reason,
-    UnsubscribeRequest,
-    parse_unsubscribe_request,
-)
+from optout.domain.request import InvalidRequestError
+from optout.outcomes import Reason
 
 # A request is a few hundred bytes; anything far larger is not one, and is not parsed.
 MAX_BODY_BYTES = 64 * 1024
-MAX_ENVELOPES = 3
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -52,29 +45,3 @@ def decode_json(text: str) -> Any:
             raise
         detail = getattr(error, "msg", str(error))
         raise InvalidRequestError(Reason.MALFORMED_JSON, f"the body is not valid JSON ({detail})") from None
-
-
-def _is_sns_notification(value: Mapping[str, Any]) -> bool:
-    return value.get("Type") == "Notification" and isinstance(value.get("Message"), str)
-
-
-def _is_eventbridge_event(value: Mapping[str, Any]) -> bool:
-    return isinstance(value.get("detail"), Mapping) and "detail-type" in value and "source" in value
-
-
-def unwrap(value: Any) -> Any:
-    """The request object inside any SNS/EventBridge envelopes."""
-    for _ in range(MAX_ENVELOPES + 1):
-        if not isinstance(value, Mapping):
-            return value
-        if _is_sns_notification(value):
-            value = decode_json(value["Message"])
-        elif _is_eventbridge_event(value):
-            value = value["detail"]
-        else:
-            return value
-    raise InvalidRequestError(Reason.ENVELOPE_TOO_DEEP, f"more than {MAX_ENVELOPES} nested envelopes")
-
-
-def parse_message_body(body: str) -> UnsubscribeRequest:
-    return parse_unsubscribe_request(unwrap(decode_json(body)))

@@ -18,10 +18,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 
-from optout.hubspot.errors import TransientError
+from optout.domain.request import Target, UnsubscribeRequest
 from optout.observability import logger
-from optout.unsubscribe_request import UnsubscribeRequest
-from optout.unsubscriber import Outcome, Target
+from optout.outcomes import Outcome, RetryKind, RetryLater
 
 SendRound = Callable[[Sequence[UnsubscribeRequest]], Mapping[Target, Outcome]]
 
@@ -84,7 +83,7 @@ class Coalescer:
             outcomes = dict(self._send(batch))
         except Exception as error:
             logger.exception("sending a round of HubSpot requests failed", requests=len(batch))
-            failure = TransientError(f"sending to HubSpot failed: {type(error).__name__}")
+            failure = RetryLater(RetryKind.INTERNAL, f"sending to HubSpot failed: {type(error).__name__}")
             outcomes = {request.target: failure for request in batch}
         finally:
             self._changed.acquire()

@@ -1,0 +1,222 @@
+"""Each request identity done once: the idempotency store's interface, and its DynamoDB implementation.
+
+The identity is the producer's idempotency key when given, else the delivery's own id (SQS
+message id, API request id): never the subscriber, since a person who resubscribes and opts out
+again must be unsubscribed again. A fingerprint of what is asked travels with it, so the same key
+reused for another request is refused. Only successes are stored; work that raises deletes its
+claim, so a retry does the work again.
+
+A claim can also outlive its attempt: one that timed out, or that HubSpot answered while the store
+was unreachable. Once its in-progress time has passed, the next attempt takes the key over, and
+the work it is handed is told so, since HubSpot may already have done it.
+
+Examples:
+    >>> answer = store.once(Claim("key:k-1", fingerprint), work, deadline)  # doctest: +SKIP
+    >>> match answer:  # doctest: +SKIP
+    ...     case Fresh(done, recorded=True): ...  # work ran and its result is stored
+    ...     case Replayed(record): ...  # done before: the stored record
+    ...     case Refusal.IN_PROGRESS: ...  # another attempt holds the key now
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+    IdempotencyValidationError,
+)
+
+from optout.deadline import Deadline
+from optout.observability import logger
+from optout.outcomes import Unsubscribed
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# Part of every stored key: renaming or moving code must not reset them.
+KEY_PREFIX = "unsubscribe-all"
+IN_PROGRESS = "INPROGRESS"
+LATE_RECORD_FIRST_DELAY_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A request's identity and a fingerprint of what it asks (not who asked)."""
+
+    identity: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fresh:
+    """The work ran now. `recorded` is False when the store could not keep its result."""
+
+    done: Unsubscribed
+    recorded: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """The identity was done before; `record` is what the store kept (`Unsubscribed.to_record`)."""
+
+    record: Mapping[str, Any]
+
+
+class Refusal(StrEnum):
+    """Why the work was not run."""
+
+    IN_PROGRESS = "in_progress"  # another attempt holds the key now
+    KEY_REUSED = "key_reused"  # the identity was used for another request
+    STORE_UNAVAILABLE = "store_unavailable"  # the claim could not be written
+
+
+StoreAnswer = Fresh | Replayed | Refusal
+# `work(after_lost_attempt)`: True when the key was taken over from an attempt that never
+# recorded how it ended. It returns what HubSpot holds, or raises to give the claim up.
+Work = Callable[[bool], Unsubscribed]
+
+
+class IdempotencyStore(Protocol):
+    def once(self, claim: Claim, work: Work, deadline: Deadline) -> StoreAnswer:
+        """Runs `work` unless the claim's identity is done or held; raises what `work` raises."""
+        ...
+
+
+class TakeoverWatch:
+    """Notes, per thread, whether the record just saved replaced an in-progress one.
+
+    Powertools saves the in-progress record with a conditional PutItem on the calling thread;
+    asking DynamoDB for the item it replaced is the only way to see an expired attempt.
+    """
+
+    def __init__(self) -> None:
+        self._status_attr = ""
+        self._local = threading.local()
+
+    def watch(self, dynamodb: DynamoDBClient, status_attr: str) -> None:
+        self._status_attr = status_attr
+        events = dynamodb.meta.events
+        events.register("before-parameter-build.dynamodb.PutItem", self._ask_for_replaced_item)
+        events.register("after-call.dynamodb.PutItem", self._note_replaced_item)
+
+    def forget(self) -> None:
+        self._local.replaced_attempt = False
+
+    @property
+    def replaced_attempt(self) -> bool:
+        return bool(getattr(self._local, "replaced_attempt", False))
+
+    def _ask_for_replaced_item(self, params: dict[str, Any], **_: Any) -> None:
+        params.setdefault("ReturnValues", "ALL_OLD")
+
+    def _note_replaced_item(self, parsed: dict[str, Any], **_: Any) -> None:
+        replaced = parsed.get("Attributes") or {}
+        self._local.replaced_attempt = replaced.get(self._status_attr, {}).get("S") == IN_PROGRESS
+
+
+class DynamoDBIdempotencyStore:
+    """Powertools idempotency on DynamoDB, its persistence layer built on first use."""
+
+    def __init__(self, table_name: str, ttl_s: int, dynamodb: Callable[[], DynamoDBClient]) -> None:
+        self._table_name = table_name
+        self._dynamodb = dynamodb
+        self.config = IdempotencyConfig(
+            event_key_jmespath="identity",
+            payload_validation_jmespath="fingerprint",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=ttl_s,
+        )
+        self._lock = threading.Lock()
+        self._persistence: DynamoDBPersistenceLayer | None = None
+        self._takeovers = TakeoverWatch()
+        self._guarded: Callable[..., dict[str, Any]] | None = None
+
+    def register_lambda_context(self, context: LambdaContext) -> None:
+        """In-progress records then expire with the invocation, so a timed-out one is retried."""
+        self.config.register_lambda_context(context)
+
+    def once(self, claim: Claim, work: Work, deadline: Deadline) -> StoreAnswer:
+        done: Unsubscribed | None = None
+
+        def tracked_work() -> dict[str, Any]:
+            nonlocal done
+            done = work(self._takeovers.replaced_attempt)
+            return done.to_record()
+
+        self._takeovers.forget()
+        try:
+            record = self._guarded_function()(payload=_payload(claim), work=tracked_work)
+        except IdempotencyValidationError:
+            return Refusal.KEY_REUSED
+        except IdempotencyAlreadyInProgressError:
+            return Refusal.IN_PROGRESS
+        except IdempotencyPersistenceLayerError:
+            if done is None:
+                return Refusal.STORE_UNAVAILABLE
+            # HubSpot did it; only the record of it failed. Keep trying while there is time.
+            return Fresh(done, recorded=self._record_late(claim, done, deadline))
+        return Fresh(done) if done is not None else Replayed(record)
+
+    def _record_late(self, claim: Claim, done: Unsubscribed, deadline: Deadline) -> bool:
+        """Stores a success again after its first write failed (a store outage).
+
+        If it never is, only a later duplicate of this identity would reach HubSpot again, and
+        taking over the expired claim makes that one read HubSpot's status first.
+        """
+        delay = LATE_RECORD_FIRST_DELAY_S
+        while True:
+            try:
+                self._persistence_layer().save_success(data=_payload(claim), result=done.to_record())
+            except Exception as error:
+                if not deadline.allows(delay):
+                    logger.warning(
+                        "unsubscribed but could not record it for idempotency", error=type(error).__name__
+                    )
+                    return False
+            else:
+                return True
+            time.sleep(delay)
+            delay *= 2
+
+    def _persistence_layer(self) -> DynamoDBPersistenceLayer:
+        with self._lock:
+            if self._persistence is None:
+                dynamodb = self._dynamodb()
+                self._persistence = DynamoDBPersistenceLayer(
+                    table_name=self._table_name, boto3_client=dynamodb
+                )
+                self._takeovers.watch(dynamodb, self._persistence.status_attr)
+            return self._persistence
+
+    def _guarded_function(self) -> Callable[..., dict[str, Any]]:
+        persistence = self._persistence_layer()
+        with self._lock:
+            if self._guarded is None:
+
+                def perform(payload: dict[str, str], work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+                    return work()
+
+                self._guarded = idempotent_function(
+                    data_keyword_argument="payload",
+                    persistence_store=persistence,
+                    config=self.config,
+                    key_prefix=KEY_PREFIX,
+                )(perform)
+            return self._guarded
+
+
+def _payload(claim: Claim) -> dict[str, str]:
+    return {"identity": claim.identity, "fingerprint": claim.fingerprint}

@@ -1,0 +1,143 @@
+"""The SQS trigger: a batch of messages in, the messages to retry out (partial batch failure).
+
+Every message ends one of three ways, so none is ever dropped: unsubscribed (acknowledged),
+parked on the dead-letter queue with its reason (acknowledged), or reported in
+`batchItemFailures` for SQS to deliver again, sooner when the wait is known.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from optout.aws.dead_letters import DeadLetter, DeadLetterQueue
+from optout.aws.retry_schedule import RetrySchedule, ScheduledRetry
+from optout.deadline import Deadline
+from optout.domain.reporting import report
+from optout.domain.request import InvalidRequestError, UnsubscribeRequest
+from optout.domain.service import UnsubscribeService, WorkItem
+from optout.observability import MetricsRecorder, logger
+from optout.outcomes import Outcome, Rejected, RetryKind, RetryLater
+from optout.triggers.message_body import parse_message_body
+
+# Time kept back from the invocation's remaining time to park, report and answer.
+SAFETY_MARGIN_S = 3.0
+# Added to the function's timeout before a duplicate held up by an in-progress record returns.
+IN_PROGRESS_MARGIN_S = 2.0
+
+
+class RetryableRecordError(Exception):
+    """Raised for a record SQS should deliver again (what BatchProcessor reports as failed)."""
+
+
+def identity_of(record: SQSRecord, request: UnsubscribeRequest) -> str:
+    if request.idempotency_key is not None:
+        return f"key:{request.idempotency_key}"
+    return f"sqs-message:{record.message_id}"
+
+
+def _dead_letter(record: SQSRecord, rejected: Rejected) -> DeadLetter:
+    return DeadLetter(
+        message_id=record.message_id,
+        body=record.body,
+        reason=rejected.reason,
+        detail=rejected.message,
+        source_arn=record.event_source_arn,
+        receive_count=record.attributes.approximate_receive_count,
+    )
+
+
+def _retry_after(outcome: RetryLater, in_progress_wait_s: float) -> float | None:
+    # Another invocation holds the key: it finishes, or its in-progress record expires, within
+    # the function's timeout. Sooner would spend the message's receives on waiting; the queue's
+    # visibility timeout (6 x the function's timeout) would hold it up for minutes.
+    if outcome.kind is RetryKind.IN_PROGRESS and outcome.retry_after_s is None:
+        return in_progress_wait_s
+    return outcome.retry_after_s
+
+
+class SqsTrigger:
+    def __init__(
+        self,
+        service: UnsubscribeService,
+        dead_letters: DeadLetterQueue,
+        retries: RetrySchedule,
+        metrics: MetricsRecorder,
+    ) -> None:
+        self._service = service
+        self._dead_letters = dead_letters
+        self._retries = retries
+        self._metrics = metrics
+
+    def handle(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+        # Every invocation of the function starts with its timeout ahead of it.
+        function_timeout_s = context.get_remaining_time_in_millis() / 1000
+        deadline = Deadline.for_invocation(context, SAFETY_MARGIN_S)
+        records = [SQSRecord(raw) for raw in event["Records"]]
+        outcomes = self._settle(records, deadline, function_timeout_s + IN_PROGRESS_MARGIN_S)
+
+        def record_handler(record: SQSRecord) -> None:
+            outcome = outcomes[record.message_id]
+            if isinstance(outcome, RetryLater):
+                raise RetryableRecordError(outcome.kind.value)
+
+        # Every outcome is known by now; the processor maps them to SQS's partial-failure answer.
+        processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        response = process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+        logger.info("batch settled", records=len(records), retrying=len(response["batchItemFailures"]))
+        return response
+
+    def _settle(
+        self, records: list[SQSRecord], deadline: Deadline, in_progress_wait_s: float
+    ) -> dict[str, Outcome]:
+        """Each record's outcome: parsed, carried out by the service, the rejected ones parked."""
+        by_id = {record.message_id: record for record in records}
+        items: list[WorkItem] = []
+        outcomes: dict[str, Outcome] = {}
+        for record in records:
+            try:
+                request = parse_message_body(record.body)
+            except InvalidRequestError as error:
+                outcomes[record.message_id] = self._reported(record, Rejected(error.reason, error.message))
+                continue
+            items.append(WorkItem(request, identity_of(record, request), correlation_id=record.message_id))
+        done = self._service.unsubscribe_many(items, deadline)
+        outcomes.update((item.correlation_id, outcome) for item, outcome in zip(items, done, strict=True))
+
+        letters = [
+            _dead_letter(by_id[id_], outcome)
+            for id_, outcome in outcomes.items()
+            if isinstance(outcome, Rejected)
+        ]
+        for message_id in self._dead_letters.park(letters):
+            outcomes[message_id] = self._reported(
+                by_id[message_id],
+                RetryLater(
+                    RetryKind.DEAD_LETTER_QUEUE, "could not park the message on the dead-letter queue"
+                ),
+            )
+
+        self._retries.schedule(
+            [
+                ScheduledRetry(by_id[message_id].receipt_handle, by_id[message_id].event_source_arn, after_s)
+                for message_id, outcome in outcomes.items()
+                if isinstance(outcome, RetryLater)
+                and (after_s := _retry_after(outcome, in_progress_wait_s)) is not None
+            ]
+        )
+        return outcomes
+
+    def _reported(self, record: SQSRecord, outcome: Outcome) -> Outcome:
+        """An outcome the trigger decided itself (the service reports the others)."""
+        report(self._metrics, outcome, correlation_id=record.message_id, subscriber=None)
+        return outcome
