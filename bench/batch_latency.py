@@ -16,8 +16,8 @@ from bench.context import Bench
 from bench.messages import received_event
 from bench.report import Figure, Measured
 from bench.stacks import Stack, environment_applied
-from local.function_definition import FunctionDefinition
-from local.lambda_invoker import InvocationStatus, LambdaInvoker
+from local.runners.function_definition import FunctionDefinition
+from local.runners.lambda_invoker import InvocationStatus, LambdaInvoker
 
 LATENCY_MS = 100.0
 BATCH = 10

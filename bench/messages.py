@@ -6,14 +6,14 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from local.moto_endpoint import REGION
-from local.sqs_batch import sqs_event
+from local.aws.moto_endpoint import REGION
+from local.runners.sqs_batch import sqs_event
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import MessageTypeDef, SendMessageBatchRequestEntryTypeDef
 
-    from local.aws_resources import LocalResources
+    from local.aws.resources import LocalResources
 
 SEND_LIMIT = 10  # entries one SendMessageBatch takes
 

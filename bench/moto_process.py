@@ -9,7 +9,7 @@ import json
 import logging
 import threading
 
-from local.moto_endpoint import MotoEndpoint
+from local.aws.moto_endpoint import MotoEndpoint
 
 
 def main() -> None:

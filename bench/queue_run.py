@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Self
 from bench.context import Bench
 from bench.messages import SEND_LIMIT, enqueue
 from bench.stacks import Stack, environment_applied
-from local.function_definition import FunctionDefinition
-from local.lambda_invoker import LambdaInvoker
-from local.moto_endpoint import REGION
-from local.sqs_event_source import QueueRef, SqsEventSource
+from local.aws.moto_endpoint import REGION
+from local.runners.function_definition import FunctionDefinition
+from local.runners.lambda_invoker import LambdaInvoker
+from local.runners.sqs_event_source import QueueRef, SqsEventSource
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

@@ -18,8 +18,8 @@ from pathlib import Path
 import boto3
 
 from bench.servers import Servers
-from local.aws_resources import LocalResources, TemplateReader, create_resources, function_environment
-from local.function_definition import FunctionDefinition
+from local.aws.resources import LocalResources, TemplateReader, create_resources, function_environment
+from local.runners.function_definition import FunctionDefinition
 
 BASELINES_DIR = Path(__file__).resolve().parent / "baselines"
 NAIVE_HANDLER = "naive_handler.lambda_handler"

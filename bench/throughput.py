@@ -31,8 +31,8 @@ from bench.context import Bench
 from bench.probe import sqs_event
 from bench.report import Figure, Measured
 from bench.stacks import Stack, environment_applied
-from local.function_definition import FunctionDefinition
-from local.lambda_invoker import InvocationStatus, LambdaInvoker
+from local.runners.function_definition import FunctionDefinition
+from local.runners.lambda_invoker import InvocationStatus, LambdaInvoker
 from optout.deadline import Deadline
 from optout.hubspot.client import ClientConfig, HubSpotClient
 from optout.hubspot.errors import HubSpotError

@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from local.api_gateway import DEFAULT_PORT
-from local.demo import report_lines, run_demo
+from local.demo.walkthrough import report_lines, run_demo
+from local.runners.api_gateway import DEFAULT_PORT
 from local.stack import LocalStack, StackOptions
 from local.stack_state import DEFAULT_RUN_DIR
 

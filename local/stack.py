@@ -20,20 +20,20 @@ from pathlib import Path
 
 import boto3
 
-from local.api_gateway import DEFAULT_PORT, ApiGateway
-from local.aws_resources import (
+from local.aws.moto_endpoint import REGION, MotoEndpoint
+from local.aws.resources import (
     LocalResources,
     QueueOverrides,
     TemplateReader,
     create_resources,
     function_environment,
 )
-from local.function_definition import FunctionDefinition
 from local.hubspot_sandbox import ALL_SCOPES, HubSpotSandbox, SandboxConfig
-from local.lambda_invoker import LambdaInvoker
 from local.lifecycle import StartStop
-from local.moto_endpoint import REGION, MotoEndpoint
-from local.sqs_event_source import QueueRef, SqsEventSource, TimeoutOverride
+from local.runners.api_gateway import DEFAULT_PORT, ApiGateway
+from local.runners.function_definition import FunctionDefinition
+from local.runners.lambda_invoker import LambdaInvoker
+from local.runners.sqs_event_source import QueueRef, SqsEventSource, TimeoutOverride
 from local.stack_state import DEFAULT_RUN_DIR, STATE_FILE_NAME, StackState, remove_state, write_state
 
 STACK_NAME = "hubspot-unsubscribe-all-local"

@@ -23,7 +23,7 @@ from operator_cli.enqueue import EnqueueOptions, enqueue_file
 from operator_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, OperationError, UsageError
 from operator_cli.signed_http import region_of, signed_get
 from operator_cli.targets import LOCAL_STATE_ENV, Overrides, Target, resolve_target
-from optout.domain.request import MAX_BUSINESS_UNIT_ID
+from optout.domain.request import InvalidRequestError, business_unit_id_from_text
 
 PROG = "unsubscribe-all"
 EXIT_INTERRUPTED = 130
@@ -50,9 +50,10 @@ exit codes: 0 done, 1 lines rejected or an operation failed, 2 usage or no targe
 
 
 def _business_unit(text: str) -> int:
-    if not text.isdigit() or int(text) > MAX_BUSINESS_UNIT_ID:
-        raise argparse.ArgumentTypeError(f"must be an integer from 0 to {MAX_BUSINESS_UNIT_ID}")
-    return int(text)
+    try:
+        return business_unit_id_from_text(text)
+    except InvalidRequestError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
 
 
 def _positive(text: str) -> int:

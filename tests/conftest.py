@@ -12,18 +12,18 @@ from dataclasses import dataclass
 import boto3
 import pytest
 
-from local.aws_resources import (
+from local.aws.moto_endpoint import MotoEndpoint
+from local.aws.resources import (
     LocalResources,
     QueueOverrides,
     TemplateReader,
     create_resources,
     function_environment,
 )
-from local.function_definition import FunctionDefinition
 from local.hubspot_sandbox import ALL_SCOPES, HubSpotSandbox, SandboxConfig
-from local.lambda_context import LocalLambdaContext
-from local.lambda_invoker import LambdaInvoker
-from local.moto_endpoint import MotoEndpoint
+from local.runners.function_definition import FunctionDefinition
+from local.runners.lambda_context import LocalLambdaContext
+from local.runners.lambda_invoker import LambdaInvoker
 
 
 def pytest_configure(config: pytest.Config) -> None:

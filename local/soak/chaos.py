@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from local.aws_resources import QUEUE, QueueOverrides, TemplateReader
+from local.aws.resources import QUEUE, QueueOverrides, TemplateReader
 from local.hubspot_sandbox import ALL_SCOPES, HubSpotSandbox
 from local.lifecycle import StartStop
 from local.soak.tcp_proxy import TcpProxy

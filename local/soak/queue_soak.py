@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from local.runners.sqs_event_source import EventSourceStats
 from local.soak.capture import FunctionOutput
 from local.soak.chaos import Chaos, ChaosLog, Timings
 from local.soak.evidence import Evidence, hubspot_faults, opted_out, queue_depth, read_letters, read_table
@@ -29,7 +30,6 @@ from local.soak.leaks import Leak, find_leaks
 from local.soak.plan import PlannedMessage, plan_messages
 from local.soak.tcp_proxy import TcpProxy
 from local.soak.verdict import Verdict, judge
-from local.sqs_event_source import EventSourceStats
 from local.stack import LocalStack, StackOptions
 
 if TYPE_CHECKING:

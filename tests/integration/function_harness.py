@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import app
-from local.lambda_context import LocalLambdaContext
-from local.moto_endpoint import REGION
-from local.sqs_batch import sqs_event as event_of
+from local.aws.moto_endpoint import REGION
+from local.runners.lambda_context import LocalLambdaContext
+from local.runners.sqs_batch import sqs_event as event_of
 from tests.conftest import FunctionStack
 from tests.events import load_event
 

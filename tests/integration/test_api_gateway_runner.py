@@ -13,9 +13,9 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from local.api_gateway import ApiGateway
-from local.function_definition import FunctionDefinition
-from local.lambda_invoker import LambdaInvoker
+from local.runners.api_gateway import ApiGateway
+from local.runners.function_definition import FunctionDefinition
+from local.runners.lambda_invoker import LambdaInvoker
 from tests.events import load_event
 
 API_SAMPLES = [

@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import pytest
 
-from local.lambda_context import LocalLambdaContext
-from local.lambda_invoker import load_handler
+from local.runners.lambda_context import LocalLambdaContext
+from local.runners.lambda_invoker import load_handler
 from tests.events import load_event
 from tests.integration.function_harness import api_event, invoke
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from local.aws_resources import QueueOverrides
+from local.aws.resources import QueueOverrides
 from tests.conftest import FunctionStack
 from tests.corpus import DEAD_LETTER, REDRIVE, SUCCEED, ApiCase, SqsCase, api_cases, sqs_cases
 from tests.integration.function_harness import (

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from local.moto_endpoint import MotoEndpoint
+from local.aws.moto_endpoint import MotoEndpoint
 from operator_cli.dead_letters import NATIVE, PLAIN
 from operator_cli.main import main
 from optout.aws.dead_letters import DeadLetter, DeadLetterQueue

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from local.api_gateway import ApiGateway
-from local.moto_endpoint import REGION
-from local.sqs_event_source import QueueRef, SqsEventSource
+from local.aws.moto_endpoint import REGION
+from local.runners.api_gateway import ApiGateway
+from local.runners.sqs_event_source import QueueRef, SqsEventSource
 from operator_cli.batch_sender import BatchSender
 from operator_cli.email_file import Address
 from operator_cli.enqueue import EnqueueOptions, enqueue_file

@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from local.moto_endpoint import MotoEndpoint
+from local.aws.moto_endpoint import MotoEndpoint
 from operator_cli.batch_sender import BatchSender
 from operator_cli.email_file import Address
 from operator_cli.enqueue import EnqueueOptions, enqueue_file

@@ -10,13 +10,13 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from local.moto_endpoint import ACCOUNT_ID, REGION
+from local.aws.moto_endpoint import ACCOUNT_ID, REGION
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
-    from local.aws_resources import LocalResources
+    from local.aws.resources import LocalResources
 
 
 def write_local_state(

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from local.aws_resources import TemplateReader
+from local.aws.resources import TemplateReader
 from local.stack import LocalStack, StackOptions
 
 SETTLE_TIMEOUT_S = 20.0

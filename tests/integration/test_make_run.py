@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from local.demo_messages import demo_steps
+from local.demo.messages import demo_steps
 
 REPO = Path(__file__).resolve().parents[2]
 ONCE_TIMEOUT_S = 60.0

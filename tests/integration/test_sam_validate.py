@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from local.cfn_template import load_template
+from local.aws.cfn_template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"

@@ -18,7 +18,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from local.moto_endpoint import MotoEndpoint
+from local.aws.moto_endpoint import MotoEndpoint
+from local.runners.sqs_batch import sqs_event
 from local.soak import __main__ as soak_cli
 from local.soak.chaos import FAULT_RATES, Timings
 from local.soak.evidence import Evidence, Letter
@@ -27,7 +28,6 @@ from local.soak.plan import Kind, plan_messages
 from local.soak.queue_soak import SoakRun, run_queue_soak
 from local.soak.tcp_proxy import TcpProxy
 from local.soak.verdict import Verdict, judge
-from local.sqs_batch import sqs_event
 from tests.conftest import FunctionStack
 from tests.integration.function_harness import dead_letters, failed_ids, invoke, receive_event, send
 
@@ -180,7 +180,7 @@ def test_a_duplicate_held_up_by_an_orphaned_in_progress_record_is_not_parked_wit
 def test_on_the_local_aws_one_of_concurrent_conditional_puts_wins(
     aws: boto3.session.Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given moto as the local AWS runs it (local/moto_fixes.py), and threads switching as often
+    # Given moto as the local AWS runs it (local/aws/moto_fixes.py), and threads switching as often
     # as they can (moto alone lets two concurrent attribute_not_exists puts of one key both succeed)
     dynamodb = aws.client("dynamodb", config=Config(max_pool_connections=CONTENDERS))
     table = f"race-{uuid.uuid4().hex}"

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from local.aws_resources import QueueOverrides
-from local.function_definition import FunctionDefinition, SqsTrigger
-from local.lambda_invoker import LambdaInvoker, load_handler
-from local.moto_endpoint import REGION
-from local.sqs_batch import failed_message_ids
-from local.sqs_event_source import QueueRef, SqsEventSource
+from local.aws.moto_endpoint import REGION
+from local.aws.resources import QueueOverrides
+from local.runners.function_definition import FunctionDefinition, SqsTrigger
+from local.runners.lambda_invoker import LambdaInvoker, load_handler
+from local.runners.sqs_batch import failed_message_ids
+from local.runners.sqs_event_source import QueueRef, SqsEventSource
 from tests.conftest import FunctionStack
 from tests.events import load_event
 

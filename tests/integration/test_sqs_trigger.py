@@ -9,10 +9,10 @@ import time
 import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+from local.aws.moto_endpoint import REGION
 from local.hubspot_sandbox.auth import READ, WRITE
-from local.lambda_context import LocalLambdaContext
-from local.moto_endpoint import REGION
-from local.sqs_batch import sqs_event as event_of
+from local.runners.lambda_context import LocalLambdaContext
+from local.runners.sqs_batch import sqs_event as event_of
 from optout.aws.idempotency_store import KEY_PREFIX, DynamoDBIdempotencyStore
 from optout.triggers.message_body import parse_message_body
 from tests.events import load_event

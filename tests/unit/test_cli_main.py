@@ -100,6 +100,9 @@ def test_a_named_local_state_file_that_is_missing_is_a_usage_error(nowhere, caps
     [
         (["enqueue", "x.txt", "--business-unit", "-1"], "must be an integer from 0"),
         (["status", "a@x.com", "--business-unit", "x"], "must be an integer from 0"),
+        # the function's own rule: a digit that is not ASCII (int("²") would fail later) is refused
+        (["enqueue", "x.txt", "--business-unit", "\u00b2"], "must be an integer from 0"),
+        (["enqueue", "x.txt", "--business-unit", "9" * 20], "must be an integer from 0"),
         (["dlq", "--limit", "0"], "must be a whole number above 0"),
         (["dlq", "purge"], "invalid choice"),
     ],

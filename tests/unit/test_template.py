@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
 
-from local.cfn_template import load_template, loads_template, resources_of_type
+from local.aws.cfn_template import load_template, loads_template, resources_of_type
 from tests.events import event_names, load_event
 
 Json = dict[str, Any]

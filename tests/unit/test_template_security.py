@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from local.cfn_template import resources_of_type
+from local.aws.cfn_template import resources_of_type
 from tests.unit import test_template as contract
 from tests.unit.test_template import ROUTES, XRAY_ACTIONS, as_list, statements
 

@@ -1,0 +1,1 @@
+"""HubSpot's Communication Preferences API over urllib3: the client, its errors, pacing and answers."""

@@ -1,0 +1,1 @@
+"""What invokes the function: an SQS batch or an API Gateway request, parsed, served, answered."""

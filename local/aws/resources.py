@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from local.cfn_template import Template, load_template
+from local.aws.cfn_template import Template, load_template
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.literals import QueueAttributeNameType
 
-TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "template.yaml"
+TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
 FUNCTION = "UnsubscribeAllFunction"
 QUEUE = "UnsubscribeQueue"
 DEAD_LETTER_QUEUE = "UnsubscribeDeadLetterQueue"

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from local.function_definition import ApiRoute
+from local.runners.function_definition import ApiRoute
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local.function_definition import SqsTrigger
-from local.lambda_invoker import InvocationStatus, LambdaInvoker
 from local.lifecycle import StartStop
-from local.sqs_batch import failed_message_ids, sqs_event
+from local.runners.function_definition import SqsTrigger
+from local.runners.lambda_invoker import InvocationStatus, LambdaInvoker
+from local.runners.sqs_batch import failed_message_ids, sqs_event
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

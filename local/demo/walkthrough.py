@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from local.demo_messages import ALREADY_UNSUBSCRIBED, REFUSED_DOMAIN, DemoMessage, DemoStep, demo_steps
-from local.demo_outcomes import Evidence, Outcome, SentMessage, outcomes
+from local.demo.messages import ALREADY_UNSUBSCRIBED, REFUSED_DOMAIN, DemoMessage, DemoStep, demo_steps
+from local.demo.outcomes import Evidence, Outcome, SentMessage, outcomes
 from local.hubspot_sandbox import CallRecord, HubSpotSandbox
-from local.sqs_event_source import EventSourceStats
+from local.runners.sqs_event_source import EventSourceStats
 from local.stack import LocalStack
 from optout.domain.request import InvalidRequestError
 from optout.masking import mask_email

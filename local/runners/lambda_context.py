@@ -7,7 +7,7 @@ import uuid
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from local.moto_endpoint import ACCOUNT_ID, REGION
+from local.aws.moto_endpoint import ACCOUNT_ID, REGION
 
 
 class LocalLambdaContext(LambdaContext):

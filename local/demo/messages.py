@@ -12,11 +12,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from local.demo_outcomes import Expectation, OutcomeKind
+from local.demo.outcomes import Expectation, OutcomeKind
 from optout.domain.request import InvalidRequestError
 from optout.triggers.message_body import parse_message_body
 
-EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 EVENT_FILES = ("sqs-batch.json", "sqs-sns-wrapped.json", "sqs-eventbridge-wrapped.json")
 ALREADY_UNSUBSCRIBED = "already.gone@example.com"
 # The sandbox is told to refuse this domain as HubSpot refuses an address it will not accept.

@@ -26,8 +26,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from local.function_definition import FunctionDefinition
-from local.lambda_context import LocalLambdaContext
+from local.runners.function_definition import FunctionDefinition
+from local.runners.lambda_context import LocalLambdaContext
 
 Handler = Callable[[dict[str, Any], Any], Any]
 _LOADING = threading.Lock()  # sys.modules is the process's, whichever thread loads

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from moto.server import ThreadedMotoServer
 
+from local.aws.moto_fixes import apply_moto_fixes
 from local.lifecycle import StartStop
-from local.moto_fixes import apply_moto_fixes
 
 REGION = "us-east-1"
 # moto's default account; ARNs and queue URLs carry it.

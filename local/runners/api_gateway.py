@@ -14,11 +14,11 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from local.api_routes import RouteTable
-from local.function_definition import ApiRoute
-from local.lambda_invoker import InvocationStatus, LambdaInvoker
 from local.lifecycle import StartStop
-from local.rest_api_event import HttpAnswer, HttpRequest, http_answer, proxy_event
+from local.runners.api_routes import RouteTable
+from local.runners.function_definition import ApiRoute
+from local.runners.lambda_invoker import InvocationStatus, LambdaInvoker
+from local.runners.rest_api_event import HttpAnswer, HttpRequest, http_answer, proxy_event
 
 DEFAULT_PORT = 3000
 INTEGRATION_TIMEOUT_S = 29.0

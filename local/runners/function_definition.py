@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local.aws_resources import FUNCTION, TEMPLATE_PATH, TemplateReader
+from local.aws.resources import FUNCTION, TEMPLATE_PATH, TemplateReader
 
 # Lambda's own defaults, for a template that leaves them out.
 DEFAULT_TIMEOUT_S = 3

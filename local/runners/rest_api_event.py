@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from local.api_routes import RouteMatch
-from local.moto_endpoint import ACCOUNT_ID
+from local.aws.moto_endpoint import ACCOUNT_ID
+from local.runners.api_routes import RouteMatch
 
 LOCAL_API_ID = "local"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -1,0 +1,1 @@
+"""AWS on one machine: moto over HTTP, and the template's resources created on it from its own properties."""
