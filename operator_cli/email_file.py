@@ -27,6 +27,7 @@ from pathlib import PurePath
 
 from operator_cli.errors import UsageError
 from optout.domain.addresses import InvalidEmailError, validate_email
+from optout.hubspot.subscribers import subscriber_key
 from optout.masking import mask_email
 
 _CSV_SUFFIXES = {".csv": None, ".tsv": "\t"}
@@ -77,7 +78,8 @@ class EmailList:
         except InvalidEmailError as error:
             self.rejected.append(RejectedLine(line, str(error), value, original))
             return
-        first = seen.setdefault(email.casefold(), line)
+        # A repeat only when HubSpot would hold both lines as one subscriber.
+        first = seen.setdefault(subscriber_key(email), line)
         if first != line:
             self.duplicates.append(DuplicateLine(line, first))
             return

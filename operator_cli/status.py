@@ -2,8 +2,9 @@
 
 `GET {ApiUrl}/unsubscribe-all/{EMAIL as one percent-encoded segment}?businessUnitId=N`, signed
 for execute-api: the service holds the HubSpot token, the operator only needs AWS credentials.
-The answer is HubSpot's body: `results` lists the subscriber's wide statuses (none when they
-are not unsubscribed from all email).
+The answer is HubSpot's body: `results` lists the subscriber's wide statuses. Only a status for
+the business unit asked about (the default brand, 0, when none is) or a portal-wide one counts,
+by the function's own rule; another brand's opt-out is shown but does not make this one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import quote, urlencode
 from operator_cli.errors import OperationError, UsageError
 from operator_cli.signed_http import HttpAnswer
 from optout.domain.addresses import InvalidEmailError, validate_email
+from optout.hubspot.responses import parse_unsubscribe_all_status
 
 ROUTE = "unsubscribe-all"
 
@@ -75,9 +77,12 @@ def describe(email: str, business_unit_id: int | None, body: Any) -> list[str]:
     """A few lines for people: unsubscribed or not, where, since when."""
     statuses = wide_statuses(body)
     unsubscribed = [wide for wide in statuses if wide.status == "UNSUBSCRIBED"]
-    if not unsubscribed:
-        return [f"{email}: NOT unsubscribed from all email ({_scope(business_unit_id)})"]
-    lines = [f"{email}: UNSUBSCRIBED from all email"]
+    held = parse_unsubscribe_all_status(email, body).unsubscribed_for(business_unit_id)
+    lines = [
+        f"{email}: UNSUBSCRIBED from all email ({_scope(business_unit_id)})"
+        if held
+        else f"{email}: NOT unsubscribed from all email ({_scope(business_unit_id)})"
+    ]
     for wide in unsubscribed:
         unit = wide.business_unit_id if wide.business_unit_id is not None else business_unit_id
         where = "portal-wide" if wide.kind == "PORTAL_WIDE" else _scope(unit)

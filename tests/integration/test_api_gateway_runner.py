@@ -264,7 +264,7 @@ def test_a_post_unsubscribes_the_address_through_the_real_handler(api, function_
         api.url,
         "POST",
         "/unsubscribe-all",
-        json.dumps({"subscriberIdString": address}),
+        json.dumps({"subscriberIdString": address, "verbose": True}),
         {"Content-Type": "application/json"},
     )
     status = call(api.url, "GET", "/unsubscribe-all/api.caller%40example.com")

@@ -72,4 +72,7 @@ def test_a_batch_enqueued_twice_costs_one_hubspot_call_per_address_and_status_re
         # And the operator reads the result back through the service's API (the in-process
         # function writes its metrics to the same stdout)
         assert main(["status", "leaver.15@example.com", "--local-state", str(state)]) == 0
-        assert "leaver.15@example.com: UNSUBSCRIBED from all email" in capsys.readouterr().out.splitlines()
+        assert (
+            "leaver.15@example.com: UNSUBSCRIBED from all email (the default business unit)"
+            in capsys.readouterr().out.splitlines()
+        )

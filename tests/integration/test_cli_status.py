@@ -144,7 +144,7 @@ def test_status_signs_the_request_and_sends_the_address_as_one_encoded_segment(f
     # And the operator reads a short summary naming the address they asked about
     assert code == 0
     assert capsys.readouterr().out.splitlines() == [
-        f"{AWKWARD}: UNSUBSCRIBED from all email",
+        f"{AWKWARD}: UNSUBSCRIBED from all email (business unit 7)",
         "  portal-wide (PORTAL_WIDE), since 2026-11-20T09:30:00.000Z",
     ]
 

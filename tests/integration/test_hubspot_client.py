@@ -11,12 +11,14 @@ from local.hubspot_sandbox import ALL_SCOPES, BatchInvalidMode, HubSpotSandbox
 from local.hubspot_sandbox.auth import WRITE
 from optout.deadline import Deadline
 from optout.hubspot.client import BatchAnswer, ClientConfig, HubSpotClient
+from optout.hubspot.daily_reset import DailyReset
 from optout.hubspot.errors import (
     AuthenticationError,
     HubSpotError,
     MissingScopesError,
     PermanentError,
     RateLimitedError,
+    TokenUnavailableError,
     TransientError,
 )
 from optout.hubspot.retry import RetryPolicy
@@ -82,14 +84,14 @@ def test_first_unsubscribe_changes_the_state_and_the_second_reports_no_change(hu
     client = make_client(hubspot_sandbox, hubspot_token)
 
     # When they are unsubscribed twice
-    first = client.unsubscribe_all("jane@example.com", verbose=True)
-    second = client.unsubscribe_all("jane@example.com", verbose=True)
+    first = client.unsubscribe_all("jane@example.com")
+    second = client.unsubscribe_all("jane@example.com")
 
     # Then HubSpot did it once and says so, and the status reads back as unsubscribed
     assert first.change is Change.UNSUBSCRIBED
     assert second.change is Change.ALREADY_UNSUBSCRIBED
     assert first.statuses and all(status["status"] == "UNSUBSCRIBED" for status in first.statuses)
-    assert client.unsubscribe_all_status("jane@example.com").unsubscribed
+    assert client.unsubscribe_all_status("jane@example.com").unsubscribed_for(None)
     assert hubspot_sandbox.successful_unsubscribes() == {"jane@example.com": 2}
 
 
@@ -108,20 +110,22 @@ def test_business_unit_and_version_are_sent_as_configured(hubspot_sandbox, hubsp
     )
     assert call.request.business_unit_id == 7
     assert "channel=EMAIL" in call.request.query
-    assert not client.unsubscribe_all_status("jane@example.com").unsubscribed
-    assert client.unsubscribe_all_status("jane@example.com", business_unit_id=7).unsubscribed
+    assert not client.unsubscribe_all_status("jane@example.com").unsubscribed_for(None)
+    assert client.unsubscribe_all_status("jane@example.com", business_unit_id=7).unsubscribed_for(7)
 
 
-def test_empty_non_verbose_answers_and_unknown_status_values_are_accepted(hubspot_sandbox, hubspot_token):
-    # Given a HubSpot that answers verbose=false with empty results and status SUCCESS
+def test_the_client_asks_for_detail_and_takes_hubspots_success_status(hubspot_sandbox, hubspot_token):
+    # Given a HubSpot that answers terse without verbose, and with status SUCCESS (its guide's)
     hubspot_sandbox.configure(empty_results_unless_verbose=True, success_status_quirk=True)
     client = make_client(hubspot_sandbox, hubspot_token)
 
     # When a subscriber is unsubscribed
     result = client.unsubscribe_all("jane@example.com")
 
-    # Then it is a success that cannot say whether anything changed
-    assert result.change is Change.ACCEPTED
+    # Then the call asked for detail, and the detailed SUCCESS answer confirmed what changed
+    [call] = hubspot_sandbox.calls()
+    assert "verbose=true" in call.request.query
+    assert result.change is Change.UNSUBSCRIBED
     assert result.answer is not None
     assert result.answer["status"] == "SUCCESS"
 
@@ -315,17 +319,37 @@ def test_a_client_that_saw_the_window_full_waits_for_a_slot_instead_of_calling(
     assert len(hubspot_sandbox.calls()) == 1
 
 
-def test_the_daily_limit_is_not_retried(hubspot_sandbox, hubspot_token):
-    # Given a daily budget of one call, already used
+def test_a_daily_limit_stops_the_client_until_midnight(hubspot_sandbox, hubspot_token):
+    # Given a daily budget of one call, used by another container
     hubspot_sandbox.configure(daily_limit=1)
+    make_client(hubspot_sandbox, hubspot_token).unsubscribe_all("first@example.com")
     client = make_client(hubspot_sandbox, hubspot_token)
-    client.unsubscribe_all("first@example.com")
 
-    # When another call is made, then it fails as DAILY after one attempt
+    # When this container calls, then HubSpot's DAILY 429 is not retried and waits for midnight
     with pytest.raises(RateLimitedError) as raised:
         client.unsubscribe_all("second@example.com")
     assert raised.value.is_daily
+    assert raised.value.retry_after_s == pytest.approx(DailyReset().seconds_until(), abs=5)
+
+    # And no later call of the container reaches HubSpot before then
+    with pytest.raises(RateLimitedError) as later:
+        client.unsubscribe_all("third@example.com")
+    assert later.value.is_daily
     assert [call.status for call in hubspot_sandbox.calls()] == [200, 429]
+
+
+def test_a_container_that_sees_the_day_used_up_stops_before_hubspot_refuses(hubspot_sandbox, hubspot_token):
+    # Given a daily budget of two calls and a client that may use all of it
+    hubspot_sandbox.configure(daily_limit=2)
+    client = make_client(hubspot_sandbox, hubspot_token)
+
+    # When it has made both, then the next call is refused by the client itself, as daily
+    client.unsubscribe_all("first@example.com")
+    client.unsubscribe_all("second@example.com")
+    with pytest.raises(RateLimitedError) as raised:
+        client.unsubscribe_all("third@example.com")
+    assert raised.value.is_daily
+    assert [call.status for call in hubspot_sandbox.calls()] == [200, 200]
 
 
 def test_a_batch_is_split_into_chunks_and_each_input_mapped_to_its_result(hubspot_sandbox, hubspot_token):
@@ -334,7 +358,7 @@ def test_a_batch_is_split_into_chunks_and_each_input_mapped_to_its_result(hubspo
     addresses = [f"user{n}@example.com" for n in range(7)] + ["USER0@example.com"]
 
     # When they are unsubscribed in batch
-    answer = client.unsubscribe_all_batch(addresses, verbose=True)
+    answer = client.unsubscribe_all_batch(addresses)
 
     # Then three calls covered the seven distinct addresses, and every input has its result
     calls = hubspot_sandbox.calls()
@@ -399,3 +423,18 @@ def test_the_token_never_appears_in_logs_errors_or_reprs(hubspot_sandbox, hubspo
     texts.append(caplog.text)
     assert len(texts) > 4
     assert all(hubspot_token not in text for text in texts)
+
+
+@pytest.mark.parametrize(
+    "token", ["pat-na1-secret\r\nX-Injected: 1", "pat-na1 secret", "pat-na1-s\u00e9cret", ""]
+)
+def test_a_token_that_cannot_be_one_is_refused_before_any_call_without_quoting_it(hubspot_sandbox, token):
+    # Given a token with a line break, a blank, a non-ASCII letter, or none at all
+    client = make_client(hubspot_sandbox, token)
+
+    # When a call is made, then it is refused as an unavailable token, naming none of it
+    with pytest.raises(TokenUnavailableError) as raised:
+        client.unsubscribe_all("jane@example.com")
+    assert hubspot_sandbox.calls() == []
+    texts = [str(raised.value), repr(raised.value), repr(raised.value.__context__)]
+    assert all("secret" not in text for text in texts)

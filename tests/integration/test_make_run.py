@@ -138,7 +138,7 @@ def test_make_run_serves_the_api_until_interrupted_and_then_stops_cleanly(servin
     # When a caller posts an unsubscribe request to it, then the operator presses Ctrl-C
     request = urllib.request.Request(  # noqa: S310 - the loopback API
         f"{api_url}/unsubscribe-all",
-        data=json.dumps({"subscriberIdString": "served@example.com"}).encode(),
+        data=json.dumps({"subscriberIdString": "served@example.com", "verbose": True}).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )

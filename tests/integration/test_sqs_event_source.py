@@ -132,10 +132,10 @@ def test_a_batch_reaches_the_function_shaped_as_lambda_sends_it(function_stack, 
 def test_a_partial_failure_deletes_only_the_messages_that_succeeded(
     function_stack, function_definition, lambda_invoker
 ):
-    # Given three messages in one batch: two go in one HubSpot batch call, the third (verbose) alone,
+    # Given three messages in one batch: two go in one HubSpot batch call, the third (unit 7) alone,
     # and HubSpot answers that single call with 503 until the client gives up (4 attempts)
     ok_1, ok_2, failing = "ok.1@example.com", "ok.2@example.com", "flaky@example.com"
-    ids = send(function_stack, [request(ok_1), request(ok_2), request(failing, verbose=True)])
+    ids = send(function_stack, [request(ok_1), request(ok_2), request(failing, businessUnitId=7)])
     function_stack.hubspot.script_faults([None, "503", "503", "503", "503"])
 
     # When the event source runs until the queue is empty

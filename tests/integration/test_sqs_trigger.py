@@ -71,7 +71,7 @@ def test_a_batch_of_one_group_costs_one_batch_call(function_stack):
     assert len(call.request.inputs or ()) == 10
 
 
-def test_records_are_grouped_by_business_unit_and_verbose(function_stack):
+def test_records_are_grouped_by_business_unit_and_every_call_asks_for_detail(function_stack):
     # Given records for two business units, one of them asking for verbose answers
     bodies = [
         {"subscriberIdString": "a@example.com"},
@@ -84,7 +84,8 @@ def test_records_are_grouped_by_business_unit_and_verbose(function_stack):
     # When the function handles them
     invoke(sqs_event(function_stack, bodies))
 
-    # Then each (businessUnitId, verbose) group went in its own call (no unit means HubSpot's 0)
+    # Then each business unit went in its own call (no unit means HubSpot's 0), every call asked
+    # HubSpot for its detail, and the record asking for verbose answers shared its unit's call
     groups = {
         (
             call.request.business_unit_id,
@@ -94,9 +95,8 @@ def test_records_are_grouped_by_business_unit_and_verbose(function_stack):
         for call in unsubscribe_calls(function_stack)
     }
     assert groups == {
-        (0, False, frozenset({"a@example.com", "b@example.com"})),
-        (7, False, frozenset({"c@example.com", "d@example.com"})),
-        (0, True, frozenset()),
+        (0, True, frozenset({"a@example.com", "b@example.com", "e@example.com"})),
+        (7, True, frozenset({"c@example.com", "d@example.com"})),
     }
 
 

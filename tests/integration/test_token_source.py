@@ -68,11 +68,18 @@ def test_a_refusal_of_an_already_replaced_token_does_not_read_again(secret):
         ("{}", "'token' key"),
         ('{"token": 42}', "'token' key"),
         ("{not json", "not valid JSON"),
+        ("pat-na1-abc\ndef", "characters a token cannot hold"),
+        ('{"token": "pat na1"}', "characters a token cannot hold"),
+        ("pat-na1-\u00e9", "characters a token cannot hold"),
+        # an OAuth grant: its access token expires after 30 minutes and is never refreshed here
+        ('{"access_token": "x", "refresh_token": "y", "expires_in": 1800}', "OAuth grant"),
+        ('{"token": "pat-na1-abc", "refresh_token": "y"}', "OAuth grant"),
     ],
 )
 def test_a_bad_secret_value_is_token_unavailable(secret, value, problem):
-    with pytest.raises(TokenUnavailableError, match=problem):
+    with pytest.raises(TokenUnavailableError, match=problem) as raised:
         source(secret(value)).token()
+    assert "abc" not in str(raised.value) and "na1" not in repr(raised.value)
 
 
 def test_a_missing_secret_is_token_unavailable_without_its_value(aws):

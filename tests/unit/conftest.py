@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from aws_lambda_powertools import Metrics
 
-from local.hubspot_sandbox import HubSpotSandbox
+from local.hubspot_sandbox import ALL_SCOPES, HubSpotSandbox, SandboxConfig
 from optout.domain.service import UnsubscribeService
 from optout.domain.unsubscribe_rule import BatchMode, UnsubscribeRule
 from optout.hubspot.client import ClientConfig, HubSpotClient
@@ -54,3 +55,24 @@ def domain(hubspot_sandbox: HubSpotSandbox, hubspot_token: str) -> Iterator[Doma
     metrics.clear_metrics()
     yield Domain(hubspot_sandbox, client, InMemoryIdempotencyStore(), metrics)
     metrics.clear_metrics()
+
+
+BUSY_TOKEN = f"busy-{uuid.uuid4().hex}"
+
+
+@pytest.fixture(scope="module")
+def busy_sandbox() -> Iterator[HubSpotSandbox]:
+    """One sandbox, without a rate limit, for every example of a property: each finds its own calls
+    by counting the call log from where it started."""
+    with HubSpotSandbox(SandboxConfig(tokens={BUSY_TOKEN: ALL_SCOPES}, rate_limit=1_000_000)) as hubspot:
+        yield hubspot
+
+
+@pytest.fixture(scope="module")
+def busy_client(busy_sandbox: HubSpotSandbox) -> HubSpotClient:
+    """The real client on `busy_sandbox`, making one attempt a call."""
+    return HubSpotClient(
+        StaticToken(BUSY_TOKEN),
+        ClientConfig(base_url=busy_sandbox.base_url),
+        retry=RetryPolicy(max_attempts=1),
+    )

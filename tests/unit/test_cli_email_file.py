@@ -141,6 +141,30 @@ def test_a_repeated_address_is_sent_once_from_its_first_line_whatever_its_case()
     assert [(d.line, d.first_line) for d in parsed.duplicates] == [(3, 1)]
 
 
+def test_addresses_only_a_fold_or_a_normalisation_makes_equal_are_two_subscribers():
+    # Given a CSV holding straße and strasse (equal after casefold), and é composed and decomposed
+    data = "\n".join(
+        [
+            "email",
+            "straße@example.de",
+            "strasse@example.de",
+            "STRASSE@example.de",
+            "j\u00e9@example.fr",
+            "je\u0301@example.fr",
+        ]
+    )
+    parsed = parse_email_file("list.csv", data.encode())
+
+    # Then each is sent as its exact string; only what HubSpot's lower() makes equal is a repeat
+    assert [a.email for a in parsed.addresses] == [
+        "straße@example.de",
+        "strasse@example.de",
+        "j\u00e9@example.fr",
+        "je\u0301@example.fr",
+    ]
+    assert [(d.line, d.first_line) for d in parsed.duplicates] == [(4, 3)]
+
+
 def test_a_byte_order_mark_is_ignored_and_non_utf8_is_a_usage_error_naming_the_line():
     # Given an Excel-style UTF-8 CSV with a BOM, and a Latin-1 text file
     assert emails("list.csv", "\ufeffemail\njane@example.com\n") == [(2, "jane@example.com")]

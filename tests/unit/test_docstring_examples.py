@@ -14,6 +14,9 @@ MODULES_WITH_EXAMPLES = [
     "optout.domain.unsubscribe_rule",
     "optout.aws.idempotency_store",
     "optout.triggers.api",
+    "optout.hubspot.subscribers",
+    "optout.hubspot.rate_limit_headers",
+    "optout.hubspot.daily_reset",
 ]
 
 

@@ -6,16 +6,20 @@ from email.utils import format_datetime
 
 import pytest
 
-from optout.hubspot.error_mapping import error_from_response, is_already_unsubscribed, retry_after_seconds
+from optout.hubspot.daily_reset import DailyReset
+from optout.hubspot.error_mapping import error_from_response, is_already_unsubscribed
 from optout.hubspot.errors import (
     AuthenticationError,
+    EndpointNotFoundError,
     MissingScopesError,
     PermanentError,
     RateLimitedError,
     TransientError,
     UnexpectedResponseError,
 )
+from optout.hubspot.rate_limit_headers import MAX_WAIT_S, retry_after_seconds
 from optout.hubspot.retry import RetryPolicy
+from optout.outcomes import RetryKind, RetryLater
 
 ERROR_BODY = {"status": "error", "message": "nope", "correlationId": "c-1", "category": "X"}
 
@@ -33,7 +37,8 @@ ERROR_BODY = {"status": "error", "message": "nope", "correlationId": "c-1", "cat
         (502, TransientError, True),
         (503, TransientError, True),
         (504, TransientError, True),
-        (404, UnexpectedResponseError, True),
+        (404, EndpointNotFoundError, True),
+        (409, UnexpectedResponseError, True),
     ],
 )
 def test_each_status_maps_to_its_class(status, error_type, retryable):
@@ -59,9 +64,63 @@ def test_rate_limit_wait_comes_from_retry_after_then_the_interval_header():
     assert isinstance(with_interval, RateLimitedError) and with_interval.retry_after_s == 10
 
 
-def test_a_daily_limit_is_recognised_by_its_policy():
-    error = error_from_response(429, {}, {**ERROR_BODY, "policyName": "DAILY"})
-    assert isinstance(error, RateLimitedError) and error.is_daily and error.retry_after_s >= 3600
+def test_hubspots_documented_429_without_retry_after_waits_the_interval_or_ten_seconds():
+    documented = {
+        "status": "error",
+        "message": "m",
+        "errorType": "RATE_LIMIT",
+        "policyName": "TEN_SECONDLY_ROLLING",
+    }
+    with_interval = error_from_response(
+        429, {"X-HubSpot-RateLimit-Interval-Milliseconds": "2000"}, documented
+    )
+    bare = error_from_response(429, {}, documented)
+    assert isinstance(with_interval, RateLimitedError) and with_interval.retry_after_s == 2
+    assert isinstance(bare, RateLimitedError) and bare.retry_after_s == 10
+    assert bare.policy == "TEN_SECONDLY_ROLLING"
+
+
+def test_a_daily_limit_waits_for_midnight_in_the_accounts_time_zone():
+    daily = {**ERROR_BODY, "policyName": "DAILY"}
+    in_utc = error_from_response(429, {"Retry-After": "1"}, daily)
+    in_tokyo = error_from_response(429, {}, daily, DailyReset("Asia/Tokyo"))
+    assert isinstance(in_utc, RateLimitedError) and in_utc.is_daily
+    assert in_utc.retry_after_s == pytest.approx(DailyReset("UTC").seconds_until(), abs=2)
+    assert isinstance(in_tokyo, RateLimitedError)
+    assert in_tokyo.retry_after_s == pytest.approx(DailyReset("Asia/Tokyo").seconds_until(), abs=2)
+    assert 0 < in_tokyo.retry_after_s <= 86400
+
+
+def test_midnight_is_found_across_a_daylight_saving_change():
+    # 2026-03-08 01:00 in New York is 06:00 UTC; clocks go forward at 02:00, so midnight is 22 h away
+    reset = DailyReset("America/New_York")
+    assert reset.seconds_until(datetime(2026, 3, 8, 6, 0, tzinfo=UTC)) == 22 * 3600
+
+
+def test_an_unknown_time_zone_is_refused():
+    with pytest.raises(ValueError, match="IANA time zone"):
+        DailyReset("Mars/Olympus_Mons")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("inf", MAX_WAIT_S), ("-inf", 0.0), ("nan", 0.0), ("-3", 0.0), ("1e300", MAX_WAIT_S), ("2.5", 2.5)],
+)
+def test_an_absurd_retry_after_is_clamped(value, expected):
+    assert retry_after_seconds({"Retry-After": value}) == expected
+    error = error_from_response(429, {"Retry-After": value}, ERROR_BODY)
+    assert isinstance(error, RateLimitedError) and error.retry_after_s == expected
+
+
+def test_a_retry_after_date_far_away_or_malformed_is_bounded():
+    assert retry_after_seconds({"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"}) == MAX_WAIT_S
+    assert retry_after_seconds({"Retry-After": "Mon, 99 Foo 2026 99:99:99 GMT"}) is None
+    assert retry_after_seconds({"Retry-After": "9" * 5000}) is None
+
+
+def test_a_404_waits_for_a_fix_with_its_own_kind():
+    outcome = error_from_response(404, {}, ERROR_BODY).outcome()
+    assert isinstance(outcome, RetryLater) and outcome.kind is RetryKind.ENDPOINT_NOT_FOUND
 
 
 def test_retry_after_may_be_an_http_date():

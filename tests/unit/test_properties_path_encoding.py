@@ -9,24 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-import uuid
-from collections.abc import Iterator
 from urllib.parse import unquote
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from local.hubspot_sandbox import ALL_SCOPES, HubSpotSandbox, SandboxConfig
+from local.hubspot_sandbox import HubSpotSandbox
 from optout.domain.request import InvalidRequestError
-from optout.hubspot.client import ClientConfig, HubSpotClient
+from optout.hubspot.client import HubSpotClient
 from optout.hubspot.errors import HubSpotError
-from optout.hubspot.retry import RetryPolicy
-from optout.hubspot.token_source import StaticToken
 from optout.triggers.message_body import parse_message_body
 
 EXAMPLES = settings(max_examples=150, deadline=None)
-TOKEN = f"property-{uuid.uuid4().hex}"
 # Characters that break paths, queries, headers or decoders when mishandled.
 TRICKY = "/?#%&=+;:@.\\ \t\r\n\x00'\"<>[]{}|^`~é用\u200b\ufffd"
 TRICKY_ADDRESSES = st.builds(
@@ -39,52 +33,38 @@ ANY_SUBSCRIBER = st.one_of(st.text(max_size=60), st.emails(), TRICKY_ADDRESSES)
 PATH_BEFORE = ["", "communication-preferences", "v4", "statuses"]
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[HubSpotSandbox]:
-    """One sandbox for every example: each example finds its own calls by counting."""
-    with HubSpotSandbox(SandboxConfig(tokens={TOKEN: ALL_SCOPES}, rate_limit=1_000_000)) as hubspot:
-        yield hubspot
-
-
-@pytest.fixture(scope="module")
-def client(sandbox: HubSpotSandbox) -> HubSpotClient:
-    return HubSpotClient(
-        StaticToken(TOKEN), ClientConfig(base_url=sandbox.base_url), retry=RetryPolicy(max_attempts=1)
-    )
-
-
 @EXAMPLES
 @given(subscriber=ANY_SUBSCRIBER)
 def test_a_subscriber_is_refused_before_any_call_or_reaches_hubspot_exactly(
-    sandbox: HubSpotSandbox, client: HubSpotClient, subscriber: str
+    busy_sandbox: HubSpotSandbox, busy_client: HubSpotClient, subscriber: str
 ) -> None:
     # Given a message naming any string as its subscriber
-    calls_before = len(sandbox.calls())
+    calls_before = len(busy_sandbox.calls())
     try:
         request = parse_message_body(json.dumps({"subscriberIdString": subscriber}))
     except InvalidRequestError:
         # Then either it is refused before anything is sent
-        assert len(sandbox.calls()) == calls_before
+        assert len(busy_sandbox.calls()) == calls_before
         return
 
-    # Or, when the client unsubscribes it (whatever HubSpot answers)
+    # Or, when the busy_client unsubscribes it (whatever HubSpot answers)
     with contextlib.suppress(HubSpotError):
-        client.unsubscribe_all(request.subscriber)
+        busy_client.unsubscribe_all(request.subscriber)
 
     # It made exactly one call, whose one subscriber segment decodes to exactly that string
-    [call] = sandbox.calls()[calls_before:]
+    [call] = busy_sandbox.calls()[calls_before:]
     segments = call.request.raw_path.split("/")
     assert segments[: len(PATH_BEFORE)] == PATH_BEFORE
     assert segments[len(PATH_BEFORE) + 1 :] == ["unsubscribe-all"]
     assert unquote(segments[len(PATH_BEFORE)], errors="strict") == subscriber
-    assert call.request.query == "channel=EMAIL"
+    assert call.request.query == "channel=EMAIL&verbose=true"
     assert call.request.subscriber == subscriber
 
 
 @EXAMPLES
 @given(subscribers=st.lists(ANY_SUBSCRIBER, min_size=1, max_size=5))
 def test_batch_inputs_reach_hubspot_exactly(
-    sandbox: HubSpotSandbox, client: HubSpotClient, subscribers: list[str]
+    busy_sandbox: HubSpotSandbox, busy_client: HubSpotClient, subscribers: list[str]
 ) -> None:
     # Given the accepted ones of some subscribers, distinct as HubSpot compares them
     valid: dict[str, str] = {}
@@ -94,13 +74,13 @@ def test_batch_inputs_reach_hubspot_exactly(
         except InvalidRequestError:
             continue
         valid.setdefault(request.subscriber.casefold(), request.subscriber)
-    calls_before = len(sandbox.calls())
+    calls_before = len(busy_sandbox.calls())
 
-    # When the client sends them in one batch
-    answer = client.unsubscribe_all_batch(list(valid.values()))
+    # When the busy_client sends them in one batch
+    answer = busy_client.unsubscribe_all_batch(list(valid.values()))
 
     # Then the batch call carried exactly those strings, and each has an outcome
-    new_calls = sandbox.calls()[calls_before:]
+    new_calls = busy_sandbox.calls()[calls_before:]
     if not valid:
         assert new_calls == []
         return

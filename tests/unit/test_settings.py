@@ -21,6 +21,9 @@ def test_defaults_follow_hubspot_and_the_template():
     assert settings.max_concurrency == 10
     assert settings.rate_limit_shared_by == 1
     assert settings.source_queue_url is None
+    # 10 % of the window and 20 % of the day are left to the account's other integrations
+    assert (settings.window_share, settings.daily_share) == (0.9, 0.8)
+    assert settings.hubspot.account_time_zone == "UTC"
 
 
 def test_every_setting_is_read():
@@ -36,8 +39,13 @@ def test_every_setting_is_read():
             "SOURCE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/queue",
             "IDEMPOTENCY_TTL_SECONDS": "3600",
             "HUBSPOT_TOKEN_CACHE_SECONDS": "60",
+            "HUBSPOT_WINDOW_SHARE_PERCENT": "50",
+            "HUBSPOT_DAILY_SHARE_PERCENT": "100",
+            "HUBSPOT_ACCOUNT_TIME_ZONE": "Europe/Berlin",
         }
     )
+    assert (settings.window_share, settings.daily_share) == (0.5, 1.0)
+    assert settings.hubspot.account_time_zone == "Europe/Berlin"
     assert settings.hubspot.api_version == "2026-03"
     assert settings.batch_mode is BatchMode.OFF
     assert (settings.hubspot.batch_size, settings.max_concurrency, settings.hubspot.max_connections) == (
@@ -57,7 +65,14 @@ def test_every_setting_is_read():
         ({"DEAD_LETTER_QUEUE_URL": "my-dlq"}, "DEAD_LETTER_QUEUE_URL", "queue URL"),
         ({"HUBSPOT_BASE_URL": "http://api.hubapi.com"}, "HUBSPOT_BASE_URL", "https"),
         ({"HUBSPOT_BASE_URL": "ftp://x"}, "HUBSPOT_BASE_URL", "http(s) URL"),
-        ({"HUBSPOT_API_VERSION": "v3"}, "HUBSPOT_API_VERSION", "2026-03"),
+        ({"HUBSPOT_API_VERSION": "v3"}, "HUBSPOT_API_VERSION", "v4, 2026-03, 2026-09"),
+        # a date HubSpot has not published answers 404 on every call: refused before the first
+        ({"HUBSPOT_API_VERSION": "2026-06"}, "HUBSPOT_API_VERSION", "published versions"),
+        ({"HUBSPOT_API_VERSION": "2027-03"}, "HUBSPOT_API_VERSION", "published versions"),
+        ({"HUBSPOT_WINDOW_SHARE_PERCENT": "0"}, "HUBSPOT_WINDOW_SHARE_PERCENT", "between 1 and 100"),
+        ({"HUBSPOT_DAILY_SHARE_PERCENT": "101"}, "HUBSPOT_DAILY_SHARE_PERCENT", "between 1 and 100"),
+        ({"HUBSPOT_ACCOUNT_TIME_ZONE": "CEST"}, "HUBSPOT_ACCOUNT_TIME_ZONE", "IANA time zone"),
+        ({"HUBSPOT_ACCOUNT_TIME_ZONE": "../../etc/passwd"}, "HUBSPOT_ACCOUNT_TIME_ZONE", "IANA time zone"),
         ({"HUBSPOT_BATCH_MODE": "sometimes"}, "HUBSPOT_BATCH_MODE", "auto, on, off"),
         ({"HUBSPOT_BATCH_SIZE": "0"}, "HUBSPOT_BATCH_SIZE", "between 1 and 1000"),
         ({"HUBSPOT_MAX_CONCURRENCY": "many"}, "HUBSPOT_MAX_CONCURRENCY", "whole number"),

@@ -19,6 +19,7 @@ import pytest
 from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
 
 from local.aws.cfn_template import load_template, loads_template, resources_of_type
+from optout.hubspot.versions import PUBLISHED_VERSIONS
 from tests.events import event_names, load_event
 
 Json = dict[str, Any]
@@ -161,6 +162,9 @@ def test_environment_variables_are_exactly_the_contract(template: Json, function
         "HUBSPOT_BATCH_SIZE",
         "HUBSPOT_MAX_CONCURRENCY",
         "HUBSPOT_RATE_LIMIT_SHARED_BY",
+        "HUBSPOT_WINDOW_SHARE_PERCENT",
+        "HUBSPOT_DAILY_SHARE_PERCENT",
+        "HUBSPOT_ACCOUNT_TIME_ZONE",
         "IDEMPOTENCY_TABLE_NAME",
         "DEAD_LETTER_QUEUE_URL",
         "SOURCE_QUEUE_URL",
@@ -189,6 +193,9 @@ def test_environment_variables_are_exactly_the_contract(template: Json, function
         ("HUBSPOT_BATCH_MODE", "auto"),
         ("HUBSPOT_BATCH_SIZE", 100),
         ("HUBSPOT_MAX_CONCURRENCY", 10),
+        ("HUBSPOT_WINDOW_SHARE_PERCENT", 90),
+        ("HUBSPOT_DAILY_SHARE_PERCENT", 80),
+        ("HUBSPOT_ACCOUNT_TIME_ZONE", "UTC"),
         ("POWERTOOLS_LOG_LEVEL", "INFO"),
     ],
 )
@@ -201,18 +208,26 @@ def test_tunable_environment_variables_come_from_parameters_with_defaults(
     assert parameter(template, function["Environment"]["Variables"][variable])["Default"] == default
 
 
+def test_api_version_parameter_allows_exactly_the_versions_hubspot_publishes(template: Json) -> None:
+    # GIVEN the HubSpotApiVersion parameter, WHEN its allowed values are read
+    # THEN they are the function's own list: a version HubSpot does not publish answers 404
+    assert template["Parameters"]["HubSpotApiVersion"]["AllowedValues"] == list(PUBLISHED_VERSIONS)
+
+
 @pytest.mark.parametrize(
-    ("version", "allowed"),
-    [("v4", True), ("2026-03", True), ("2025-12", True), ("v3", False), ("2026-13", False), ("v4 ", False)],
+    ("zone", "allowed"),
+    [
+        ("UTC", True),
+        ("America/New_York", True),
+        ("America/Argentina/Buenos_Aires", True),
+        ("Etc/GMT+5", True),
+        ("../etc/passwd", False),
+        ("", False),
+    ],
 )
-def test_api_version_parameter_allows_v4_or_a_dated_version(
-    template: Json, version: str, allowed: bool
-) -> None:
-    # GIVEN the HubSpotApiVersion parameter's AllowedPattern
-    pattern = template["Parameters"]["HubSpotApiVersion"]["AllowedPattern"]
-    # WHEN a candidate version is matched (CloudFormation matches the whole value)
-    # THEN only v4 and YYYY-MM pass
-    assert (re.fullmatch(pattern, version) is not None) is allowed
+def test_account_time_zone_parameter_takes_iana_names_only(template: Json, zone: str, allowed: bool) -> None:
+    pattern = template["Parameters"]["HubSpotAccountTimeZone"]["AllowedPattern"]
+    assert (re.fullmatch(pattern, zone) is not None) is allowed
 
 
 def test_batch_mode_parameter_allows_auto_on_off_as_strings(template: Json) -> None:

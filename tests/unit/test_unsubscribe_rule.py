@@ -122,7 +122,7 @@ def test_a_status_that_cannot_be_read_is_not_taken_as_done(domain):
 def test_read_status_answers_hubspots_status(domain):
     domain.rule().send_one(UnsubscribeRequest("a@example.com"), deadline())
 
-    status = domain.rule().read_status("a@example.com", None, False, deadline())
+    status = domain.rule().read_status("a@example.com", None, deadline())
 
     assert isinstance(status, UnsubscribeAllStatus)
-    assert status.unsubscribed
+    assert status.unsubscribed_for(None)

@@ -63,10 +63,27 @@ class RetryKind(StrEnum):
     MISSING_SCOPES = "missing_scopes"
     TOKEN_UNAVAILABLE = "token_unavailable"  # noqa: S105 - a name, not a password
     UNEXPECTED_RESPONSE = "unexpected_response"
+    ENDPOINT_NOT_FOUND = "endpoint_not_found"
     IN_PROGRESS = "in_progress"
     IDEMPOTENCY_STORE = "idempotency_store"
     DEAD_LETTER_QUEUE = "dead_letter_queue"
     INTERNAL = "internal"
+
+
+class RateLimitPolicy(StrEnum):
+    """Why a call had to wait: HubSpot's policy names on a 429, and the function's own pacing."""
+
+    TEN_SECONDLY_ROLLING = "TEN_SECONDLY_ROLLING"
+    DAILY = "DAILY"
+    # The function's share of the account's day is used up (HUBSPOT_DAILY_SHARE_PERCENT).
+    DAILY_SHARE = "DAILY_SHARE"
+    # The function's share of the rolling window is used up for now.
+    CLIENT_PACING = "CLIENT_PACING"
+
+
+def waits_for_daily_reset(policy: str | None) -> bool:
+    """A policy only the daily reset (midnight in the account's time zone) clears."""
+    return policy in {RateLimitPolicy.DAILY, RateLimitPolicy.DAILY_SHARE}
 
 
 # HubSpot's per-subscription status fields a record keeps (never `subscriberIdString`).
@@ -84,7 +101,8 @@ _RECORDED_STATUS_FIELDS = (
 )
 
 
-def _now() -> str:
+def timestamp_now() -> str:
+    """Now, as HubSpot writes times: ISO 8601 in UTC with milliseconds and a Z."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -101,7 +119,7 @@ class Unsubscribed:
     statuses: tuple[Mapping[str, Any], ...] = ()
     answer: Mapping[str, Any] | None = None
     replayed: bool = False
-    completed_at: str = field(default_factory=_now)
+    completed_at: str = field(default_factory=timestamp_now)
 
     def to_record(self) -> dict[str, Any]:
         """What the idempotency store keeps: no full address, only HubSpot's status fields."""
@@ -126,7 +144,7 @@ class Unsubscribed:
             change,
             tuple(status for status in statuses or () if isinstance(status, Mapping)),
             replayed=True,
-            completed_at=str(record.get("completedAt") or _now()),
+            completed_at=str(record.get("completedAt") or timestamp_now()),
         )
 
 

@@ -16,6 +16,7 @@ from optout.aws.token_secret import SecretsManagerTokenSource
 from optout.domain.service import UnsubscribeService
 from optout.domain.unsubscribe_rule import UnsubscribeRule
 from optout.hubspot.client import CallRecord, HubSpotClient
+from optout.hubspot.daily_reset import DailyReset
 from optout.hubspot.errors import MissingScopesError
 from optout.hubspot.pacing import RateLimitPacer
 from optout.observability import MetricsRecorder, logger
@@ -48,10 +49,13 @@ class Runtime:
         tokens = SecretsManagerTokenSource(
             settings.token_secret_id, aws.secretsmanager, settings.token_cache_s
         )
-        others_in_flight = (settings.rate_limit_shared_by - 1) * settings.max_concurrency
-        hubspot = HubSpotClient(
-            tokens, settings.hubspot, pacer=RateLimitPacer(others_in_flight), observer=record_call
+        pacer = RateLimitPacer(
+            (settings.rate_limit_shared_by - 1) * settings.max_concurrency,
+            window_share=settings.window_share,
+            daily_share=settings.daily_share,
+            seconds_until_daily_reset=DailyReset(settings.hubspot.account_time_zone).seconds_until,
         )
+        hubspot = HubSpotClient(tokens, settings.hubspot, pacer=pacer, observer=record_call)
         rule = UnsubscribeRule(
             hubspot,
             batch_mode=settings.batch_mode,

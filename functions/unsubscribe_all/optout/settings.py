@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from optout.domain.unsubscribe_rule import BatchMode
-from optout.hubspot.client import ClientConfig, validate_api_version, validate_base_url
+from optout.hubspot.client import ClientConfig, validate_base_url
+from optout.hubspot.daily_reset import validate_time_zone
+from optout.hubspot.versions import validate_api_version
 
 T = TypeVar("T")
 
@@ -36,6 +38,8 @@ class Settings:
     batch_mode: BatchMode
     max_concurrency: int
     rate_limit_shared_by: int
+    window_share: float
+    daily_share: float
     idempotency_ttl_s: int
     token_cache_s: int
 
@@ -53,12 +57,17 @@ class Settings:
                 api_version=env.checked("HUBSPOT_API_VERSION", "v4", validate_api_version),
                 batch_size=env.integer("HUBSPOT_BATCH_SIZE", default=100, minimum=1, maximum=1000),
                 max_connections=max_concurrency,
+                account_time_zone=env.checked("HUBSPOT_ACCOUNT_TIME_ZONE", "UTC", validate_time_zone),
             ),
             batch_mode=env.checked("HUBSPOT_BATCH_MODE", "auto", BatchMode.parse),
             max_concurrency=max_concurrency,
             rate_limit_shared_by=env.integer(
                 "HUBSPOT_RATE_LIMIT_SHARED_BY", default=1, minimum=1, maximum=1000
             ),
+            # The rest of the account's limits belong to its other integrations.
+            window_share=env.integer("HUBSPOT_WINDOW_SHARE_PERCENT", default=90, minimum=1, maximum=100)
+            / 100,
+            daily_share=env.integer("HUBSPOT_DAILY_SHARE_PERCENT", default=80, minimum=1, maximum=100) / 100,
             idempotency_ttl_s=env.integer(
                 "IDEMPOTENCY_TTL_SECONDS", default=14 * 24 * 3600, minimum=60, maximum=366 * 24 * 3600
             ),

@@ -1,8 +1,12 @@
 """The HubSpot token, read from AWS Secrets Manager and cached for a few minutes.
 
-The secret's value is the token itself, or JSON with a `token` key. After a 401 the client asks
-for a fresh read, since the secret may have been rotated; of several calls refused with the same
-token at once, the first re-reads the secret and the others take what it found.
+The secret's value is a private-app access token, plain or as JSON with a `token` key: visible
+ASCII with nothing blank inside (surrounding blanks, such as a trailing newline, are dropped).
+An OAuth grant (JSON with `refresh_token`, `expires_in`) is refused: its access token expires
+after 30 minutes and this function does not refresh tokens, so it would start failing half an
+hour after every rotation. After a 401 the client asks for a fresh read, since the secret may
+have been rotated; of several calls refused with the same token at once, the first re-reads the
+secret and the others take what it found.
 """
 
 from __future__ import annotations
@@ -16,25 +20,35 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from optout.hubspot.errors import TokenUnavailableError
+from optout.hubspot.token_source import checked_token
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 
+_OAUTH_GRANT_KEYS = frozenset({"refresh_token", "expires_in", "access_token", "token_type"})
+
+
 def token_from_secret(value: str) -> str:
+    """The private-app token a secret holds; TokenUnavailableError saying why not (never quoting it)."""
     text = value.strip()
     if text.startswith("{"):
         try:
             decoded = json.loads(text)
         except ValueError:
             raise TokenUnavailableError("the secret looks like JSON but is not valid JSON") from None
+        if isinstance(decoded, dict) and _OAUTH_GRANT_KEYS & decoded.keys():
+            raise TokenUnavailableError(
+                "the secret holds an OAuth grant (refresh_token/expires_in); store a private-app access "
+                'token instead, plain or as {"token": "pat-..."}: OAuth access tokens expire after 30 minutes'
+            )
         token = decoded.get("token") if isinstance(decoded, dict) else None
         if not isinstance(token, str):
             raise TokenUnavailableError("the secret is JSON without a string 'token' key")
         text = token.strip()
     if not text:
         raise TokenUnavailableError("the secret is empty")
-    return text
+    return checked_token(text)
 
 
 class SecretsManagerTokenSource:

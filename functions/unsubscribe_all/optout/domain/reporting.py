@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from optout.masking import mask_email
 from optout.observability import MetricsRecorder, logger
-from optout.outcomes import Change, Outcome, RetryKind, RetryLater, Unsubscribed
+from optout.outcomes import Change, Outcome, RetryKind, RetryLater, Unsubscribed, waits_for_daily_reset
 
 
 def report(
@@ -28,8 +28,13 @@ def report(
     elif isinstance(outcome, RetryLater):
         if outcome.kind is RetryKind.RATE_LIMITED:
             metrics.count_by("RateLimited", "policy", outcome.policy or "UNKNOWN")
+            if waits_for_daily_reset(outcome.policy):
+                metrics.count("DailyLimitReached")
         else:
             metrics.count("TransientFailures")
+        if outcome.kind is RetryKind.ENDPOINT_NOT_FOUND:
+            # A base URL or API version HubSpot does not serve: configuration, never the producer.
+            metrics.count("HubSpotEndpointNotFound")
         logger.warning(
             "will retry",
             correlation_id=correlation_id,

@@ -24,14 +24,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from optout.domain.addresses import InvalidEmailError, validate_email
+from optout.hubspot.subscribers import subscriber_key
 from optout.outcomes import Reason
 
 MAX_BUSINESS_UNIT_ID = 2**63 - 1
 MAX_IDEMPOTENCY_KEY_LENGTH = 256
 _BUSINESS_UNIT_ID_RULE = f"businessUnitId must be an integer from 0 to {MAX_BUSINESS_UNIT_ID}"
 
-# What HubSpot is asked: (subscriber as HubSpot compares it, businessUnitId, verbose).
-Target = tuple[str, int | None, bool]
+# What HubSpot is asked: (the subscriber as HubSpot tells subscribers apart, businessUnitId).
+Target = tuple[str, int | None]
 
 
 class InvalidRequestError(ValueError):
@@ -53,12 +54,21 @@ class UnsubscribeRequest:
 
     @property
     def target(self) -> Target:
-        """What HubSpot is asked to do; requests with equal targets need one call between them."""
-        return (self.subscriber.casefold(), self.business_unit_id, self.verbose)
+        """What HubSpot is asked to do; requests with equal targets need one call between them.
+
+        `verbose` is not part of it: every call asks HubSpot for its detail, and `verbose` only
+        shapes the answer the caller gets.
+        """
+        return (subscriber_key(self.subscriber), self.business_unit_id)
 
     def fingerprint(self) -> str:
-        """A digest of what is asked (not who asked), to catch a key reused for another request."""
-        return hashlib.sha256(json.dumps(self.target).encode()).hexdigest()
+        """A digest of what is asked (not who asked), to catch a key reused for another request.
+
+        Its shape is the one records already stored were written with; only the address rule is
+        HubSpot's `lower()` now, so two subscribers that a fold would make equal stay apart.
+        """
+        asked = (subscriber_key(self.subscriber), self.business_unit_id, self.verbose)
+        return hashlib.sha256(json.dumps(asked).encode()).hexdigest()
 
 
 def _optional_bool(data: Mapping[str, Any], field: str) -> bool:

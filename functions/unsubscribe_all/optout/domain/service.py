@@ -94,10 +94,10 @@ class UnsubscribeService:
         return outcomes
 
     def read_status(
-        self, subscriber: str, business_unit_id: int | None, verbose: bool, deadline: Deadline
+        self, subscriber: str, business_unit_id: int | None, deadline: Deadline
     ) -> UnsubscribeAllStatus | RetryLater | Rejected:
         """HubSpot's unsubscribe-all status for the subscriber, or why it could not be read."""
-        return self._rule.read_status(subscriber, business_unit_id, verbose, deadline)
+        return self._rule.read_status(subscriber, business_unit_id, deadline)
 
     def _through(self, item: WorkItem, ticket: Ticket, deadline: Deadline) -> Outcome:
         try:

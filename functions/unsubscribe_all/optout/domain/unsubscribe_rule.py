@@ -1,11 +1,11 @@
 """The unsubscribe rule: one HubSpot call per distinct request, in as few calls as allowed.
 
-Requests asking HubSpot the same thing (same subscriber, business unit and verbose) share one
-call. With batching allowed they are grouped by (businessUnitId, verbose) and sent through the
-batch endpoint; the rest go as single calls, run concurrently up to a bound. An account without
-the batch scope (403) falls back to single calls for the life of the container, and a batch
-HubSpot rejected as a whole without naming the culprit is retried input by input, so one bad
-address cannot fail its neighbours.
+Requests asking HubSpot the same thing (the same subscriber as HubSpot tells them apart, the
+same business unit) share one call. With batching allowed they are grouped by businessUnitId and
+sent through the batch endpoint; the rest go as single calls, run concurrently up to a bound.
+An account without the batch scope (403) falls back to single calls for the life of the
+container, and a batch HubSpot rejected as a whole without naming the culprit is retried input
+by input, so one bad address cannot fail its neighbours.
 
 Examples:
     >>> rule = UnsubscribeRule(client, batch_mode=BatchMode.AUTO, max_concurrency=10)  # doctest: +SKIP
@@ -73,10 +73,7 @@ class UnsubscribeRule:
         """One request, one single call, on the caller's thread."""
         try:
             return self._client.unsubscribe_all(
-                request.subscriber,
-                business_unit_id=request.business_unit_id,
-                verbose=request.verbose,
-                deadline=deadline,
+                request.subscriber, business_unit_id=request.business_unit_id, deadline=deadline
             )
         except HubSpotError as error:
             return error.outcome()
@@ -87,11 +84,9 @@ class UnsubscribeRule:
 
     def send(self, requests: Sequence[UnsubscribeRequest], deadline: Deadline) -> dict[Target, Outcome]:
         """Each distinct target of `requests` mapped to its outcome."""
-        groups: dict[tuple[int | None, bool], dict[Target, UnsubscribeRequest]] = {}
+        groups: dict[int | None, dict[Target, UnsubscribeRequest]] = {}
         for request in requests:
-            groups.setdefault((request.business_unit_id, request.verbose), {}).setdefault(
-                request.target, request
-            )
+            groups.setdefault(request.business_unit_id, {}).setdefault(request.target, request)
         outcomes: dict[Target, Outcome] = {}
         singles: list[UnsubscribeRequest] = []
         batched = [list(group.values()) for group in groups.values() if self.would_batch(len(group))]
@@ -112,18 +107,20 @@ class UnsubscribeRule:
 
         None too when the status cannot be read: unsubscribing again is harmless, a lost opt-out is not.
         """
-        status = self.read_status(request.subscriber, request.business_unit_id, False, deadline)
-        if not isinstance(status, UnsubscribeAllStatus) or not status.unsubscribed:
+        status = self.read_status(request.subscriber, request.business_unit_id, deadline)
+        if not isinstance(status, UnsubscribeAllStatus) or not status.unsubscribed_for(
+            request.business_unit_id
+        ):
             return None
-        return already_unsubscribed(request.subscriber, request.business_unit_id)
+        return already_unsubscribed(request.subscriber)
 
     def read_status(
-        self, subscriber: str, business_unit_id: int | None, verbose: bool, deadline: Deadline
+        self, subscriber: str, business_unit_id: int | None, deadline: Deadline
     ) -> UnsubscribeAllStatus | RetryLater | Rejected:
         """HubSpot's unsubscribe-all status for the subscriber, or why it could not be read."""
         try:
             return self._client.unsubscribe_all_status(
-                subscriber, business_unit_id=business_unit_id, verbose=verbose, deadline=deadline
+                subscriber, business_unit_id=business_unit_id, deadline=deadline
             )
         except HubSpotError as error:
             return error.outcome()
@@ -132,11 +129,9 @@ class UnsubscribeRule:
         self, group: Sequence[UnsubscribeRequest], deadline: Deadline
     ) -> tuple[Mapping[Target, Outcome], list[UnsubscribeRequest]]:
         """The batch call for one group: outcomes, and the requests to retry as single calls."""
-        first = group[0]
         answer = self._client.unsubscribe_all_batch(
             [request.subscriber for request in group],
-            business_unit_id=first.business_unit_id,
-            verbose=first.verbose,
+            business_unit_id=group[0].business_unit_id,
             deadline=deadline,
         )
         outcomes: dict[Target, Outcome] = {}

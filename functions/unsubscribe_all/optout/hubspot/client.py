@@ -1,14 +1,15 @@
 """HubSpot's unsubscribe-all operations over urllib3 (no SDK speaks the v4 paths).
 
 One client per process: it owns a pooled connection manager reused across calls, retries only
-what can succeed by retrying, paces itself inside the account's rate limit, and never lets a
-call outlive the caller's deadline.
+what can succeed by retrying, paces itself inside its share of the account's rate limits, and
+never lets a call outlive the caller's deadline. It asks HubSpot for what it needs (`verbose=true`
+on every write and read) and believes an unsubscribe only when HubSpot says it is done; an answer
+that does not say so is confirmed with a status read before the caller hears of it.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import urllib3
 
 from optout.deadline import Deadline
+from optout.hubspot.daily_reset import DailyReset
 from optout.hubspot.error_mapping import error_from_response, is_already_unsubscribed
 from optout.hubspot.errors import (
     AuthenticationError,
@@ -31,17 +33,19 @@ from optout.hubspot.pacing import RateLimitPacer, SlotWaitTooLongError
 from optout.hubspot.responses import (
     UnsubscribeAllStatus,
     already_unsubscribed,
-    batch_results_by_subscriber,
+    confirmed_by_status,
+    parse_batch_status_read,
     parse_unsubscribe_all,
     parse_unsubscribe_all_status,
+    read_batch_answer,
     subscribers_named_in,
-    unsubscribed_from_statuses,
 )
 from optout.hubspot.retry import RetryPolicy
-from optout.hubspot.token_source import TokenSource
-from optout.outcomes import Unsubscribed
+from optout.hubspot.subscribers import subscriber_key
+from optout.hubspot.token_source import TokenSource, checked_token
+from optout.hubspot.versions import validate_api_version
+from optout.outcomes import RateLimitPolicy, Unsubscribed
 
-API_VERSION_PATTERN = re.compile(r"v4|\d{4}-\d{2}")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 # Below this, an attempt cannot finish: give up rather than start it.
 MIN_ATTEMPT_S = 0.05
@@ -59,12 +63,6 @@ def validate_base_url(base_url: str) -> str:
     return base_url.rstrip("/")
 
 
-def validate_api_version(api_version: str) -> str:
-    if not API_VERSION_PATTERN.fullmatch(api_version):
-        raise ValueError("must be 'v4' or a date version such as '2026-03'")
-    return api_version
-
-
 @dataclass(frozen=True)
 class ClientConfig:
     base_url: str = "https://api.hubapi.com"
@@ -75,6 +73,8 @@ class ClientConfig:
     max_connections: int = 10
     # Used when a caller passes no deadline of its own.
     default_deadline_s: float = 60.0
+    # The daily limit resets at midnight here (an IANA name).
+    account_time_zone: str = "UTC"
 
     def __post_init__(self) -> None:
         validate_base_url(self.base_url)
@@ -116,6 +116,9 @@ def _json_object(data: bytes) -> Mapping[str, Any]:
     return decoded if isinstance(decoded, dict) else {}
 
 
+_NOT_CONFIRMED = "HubSpot's answer did not confirm the unsubscribe, and its status does not show it yet"
+
+
 def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
@@ -136,7 +139,8 @@ class HubSpotClient:
         self.config = config or ClientConfig()
         self._tokens = tokens
         self._retry = retry or RetryPolicy()
-        self._pacer = pacer or RateLimitPacer()
+        self._daily_reset = DailyReset(self.config.account_time_zone)
+        self._pacer = pacer or RateLimitPacer(seconds_until_daily_reset=self._daily_reset.seconds_until)
         self._observer = observer
         self._sleep = sleep
         # urllib3 verifies certificates by default; retries are ours, so urllib3 makes none.
@@ -150,14 +154,11 @@ class HubSpotClient:
         return f"HubSpotClient(base_url={self.config.base_url!r}, api_version={self.config.api_version!r})"
 
     def unsubscribe_all(
-        self,
-        subscriber: str,
-        *,
-        business_unit_id: int | None = None,
-        verbose: bool = False,
-        deadline: Deadline | None = None,
+        self, subscriber: str, *, business_unit_id: int | None = None, deadline: Deadline | None = None
     ) -> Unsubscribed:
-        url = self._url(("statuses", subscriber, "unsubscribe-all"), business_unit_id, verbose)
+        """Unsubscribes one subscriber from all email; raises HubSpotError when it cannot say it did."""
+        deadline = deadline or Deadline.after(self.config.default_deadline_s)
+        url = self._url(("statuses", subscriber, "unsubscribe-all"), business_unit_id)
         try:
             response = self._call(
                 "unsubscribe_all", method="POST", url=url, payload=None, inputs=1, deadline=deadline
@@ -165,122 +166,153 @@ class HubSpotClient:
         except PermanentError as error:
             if not is_already_unsubscribed(error.status or 0, error.body):
                 raise
-            return already_unsubscribed(subscriber, business_unit_id)
-        return parse_unsubscribe_all(subscriber, response.body)
+            return already_unsubscribed(subscriber)
+        done = parse_unsubscribe_all(subscriber, response.body)
+        return done if done is not None else self._confirmed(subscriber, business_unit_id, deadline)
 
     def unsubscribe_all_status(
-        self,
-        subscriber: str,
-        *,
-        business_unit_id: int | None = None,
-        verbose: bool = False,
-        deadline: Deadline | None = None,
+        self, subscriber: str, *, business_unit_id: int | None = None, deadline: Deadline | None = None
     ) -> UnsubscribeAllStatus:
-        url = self._url(("statuses", subscriber, "unsubscribe-all"), business_unit_id, verbose)
+        url = self._url(("statuses", subscriber, "unsubscribe-all"), business_unit_id)
         response = self._call(
             "unsubscribe_all_status", method="GET", url=url, payload=None, inputs=1, deadline=deadline
         )
         return parse_unsubscribe_all_status(subscriber, response.body)
+
+    def unsubscribe_all_statuses(
+        self, subscribers: Sequence[str], *, business_unit_id: int | None = None, deadline: Deadline
+    ) -> dict[str, UnsubscribeAllStatus | HubSpotError]:
+        """Each subscriber's status, read in batch; one by one where the batch read is refused."""
+        statuses: dict[str, UnsubscribeAllStatus | HubSpotError] = {}
+        url = self._url(("statuses", "batch", "unsubscribe-all", "read"), business_unit_id)
+        for chunk in _chunks(subscribers, self.config.batch_size):
+            try:
+                response = self._post_inputs("batch_unsubscribe_all_read", url, chunk, deadline)
+            except HubSpotError:
+                found: Mapping[str, UnsubscribeAllStatus] = {}
+            else:
+                found = parse_batch_status_read(chunk, response.body)
+            statuses.update(found)
+            for subscriber in chunk:
+                if subscriber not in found:
+                    statuses[subscriber] = self._status_or_error(subscriber, business_unit_id, deadline)
+        return statuses
 
     def unsubscribe_all_batch(
         self,
         subscribers: Sequence[str],
         *,
         business_unit_id: int | None = None,
-        verbose: bool = False,
         deadline: Deadline | None = None,
     ) -> BatchAnswer:
         """Unsubscribes many in as few calls as the batch size allows; never raises HubSpotError.
 
-        Inputs that differ only in case are one subscriber to HubSpot and are sent once. A 400
-        that names its offending inputs fails just those, and the rest are sent again; one that
-        names none fails every input of its chunk with `batch_wide` set.
+        Inputs HubSpot holds as one subscriber are sent once. A 400 that names its offending inputs
+        fails just those, and the rest are sent again; one that names none fails every input of its
+        chunk with `batch_wide` set. Inputs the answer does not confirm are confirmed by a status read.
         """
         deadline = deadline or Deadline.after(self.config.default_deadline_s)
         representative: dict[str, str] = {}
         for subscriber in subscribers:
-            representative.setdefault(subscriber.casefold(), subscriber)
-        unique = list(representative.values())
+            representative.setdefault(subscriber_key(subscriber), subscriber)
         answer: BatchAnswer = {}
-        for chunk in _chunks(unique, self.config.batch_size):
-            self._unsubscribe_chunk(chunk, business_unit_id, verbose, deadline, answer, isolate=True)
+        for chunk in _chunks(list(representative.values()), self.config.batch_size):
+            unconfirmed = self._unsubscribe_chunk(chunk, business_unit_id, deadline, answer, isolate=True)
+            answer.update(self._confirmed_batch(unconfirmed, business_unit_id, deadline))
         for subscriber in subscribers:
-            answer[subscriber] = answer[representative[subscriber.casefold()]]
+            answer[subscriber] = answer[representative[subscriber_key(subscriber)]]
         return answer
 
     def _unsubscribe_chunk(
         self,
         chunk: list[str],
         business_unit_id: int | None,
-        verbose: bool,
         deadline: Deadline,
         answer: BatchAnswer,
         *,
         isolate: bool,
-    ) -> None:
-        by_folded = {subscriber.casefold(): subscriber for subscriber in chunk}
-        url = self._url(("statuses", "batch", "unsubscribe-all"), business_unit_id, verbose)
+    ) -> list[str]:
+        """Sends one chunk, settling what HubSpot's answer settles; returns the inputs left unconfirmed."""
+        url = self._url(("statuses", "batch", "unsubscribe-all"), business_unit_id)
         try:
-            response = self._call(
-                "batch_unsubscribe_all",
-                method="POST",
-                url=url,
-                payload={"inputs": chunk},
-                inputs=len(chunk),
-                deadline=deadline,
-            )
+            response = self._post_inputs("batch_unsubscribe_all", url, chunk, deadline)
         except PermanentError as error:
-            offending = subscribers_named_in(error.body, by_folded) if isolate else set()
+            by_key = {subscriber_key(subscriber): subscriber for subscriber in chunk}
+            offending = subscribers_named_in(error.body, by_key) if isolate else set()
             for subscriber in offending:
                 answer[subscriber] = PermanentError(
                     error.message, status=error.status, category=error.category
                 )
             rest = [subscriber for subscriber in chunk if subscriber not in offending]
             if offending and rest:
-                self._unsubscribe_chunk(rest, business_unit_id, verbose, deadline, answer, isolate=False)
-            elif not offending:
+                return self._unsubscribe_chunk(rest, business_unit_id, deadline, answer, isolate=False)
+            if not offending:
                 for subscriber in chunk:
                     answer[subscriber] = PermanentError(
                         error.message, batch_wide=True, status=error.status, category=error.category
                     )
-            return
+            return []
         except HubSpotError as error:
             for subscriber in chunk:
                 answer[subscriber] = error
-            return
-        self._map_batch_answer(chunk, by_folded, response.body, answer)
+            return []
+        reading = read_batch_answer(chunk, response.body)
+        answer.update(reading.done)
+        answer.update(reading.failed)
+        return reading.unconfirmed
 
-    @staticmethod
-    def _map_batch_answer(
-        chunk: list[str], by_folded: Mapping[str, str], body: Mapping[str, Any], answer: BatchAnswer
-    ) -> None:
-        entries = batch_results_by_subscriber(body)
-        errors = body.get("errors")
-        for entry in errors if isinstance(errors, list) else ():
-            if not isinstance(entry, Mapping):
-                continue
-            message = str(entry.get("message") or "HubSpot reported an error for this input")
-            category = entry.get("category") if isinstance(entry.get("category"), str) else None
-            permanent = category == "VALIDATION_ERROR" or str(entry.get("status", "")).startswith("4")
-            for subscriber in subscribers_named_in(entry, by_folded):
-                if subscriber.casefold() not in entries:
-                    error_type = PermanentError if permanent else TransientError
-                    answer[subscriber] = error_type(message, category=category)
-        for subscriber in chunk:
-            entry = entries.get(subscriber.casefold())
-            if entry is not None:
-                answer[subscriber] = unsubscribed_from_statuses(subscriber, entry.get("statuses"))
-            elif subscriber not in answer:
-                answer[subscriber] = UnexpectedResponseError("HubSpot's batch answer left this input out")
+    def _confirmed(self, subscriber: str, business_unit_id: int | None, deadline: Deadline) -> Unsubscribed:
+        """An answer that did not confirm the unsubscribe, settled by reading HubSpot's status."""
+        status = self.unsubscribe_all_status(subscriber, business_unit_id=business_unit_id, deadline=deadline)
+        if status.unsubscribed_for(business_unit_id):
+            return confirmed_by_status(subscriber)
+        raise UnexpectedResponseError(_NOT_CONFIRMED)
 
-    def _url(self, segments: Sequence[str], business_unit_id: int | None, verbose: bool) -> str:
+    def _confirmed_batch(
+        self, subscribers: Sequence[str], business_unit_id: int | None, deadline: Deadline
+    ) -> BatchAnswer:
+        if not subscribers:
+            return {}
+        settled: BatchAnswer = {}
+        for subscriber, status in self.unsubscribe_all_statuses(
+            subscribers, business_unit_id=business_unit_id, deadline=deadline
+        ).items():
+            if isinstance(status, HubSpotError):
+                settled[subscriber] = status
+            elif status.unsubscribed_for(business_unit_id):
+                settled[subscriber] = confirmed_by_status(subscriber)
+            else:
+                settled[subscriber] = UnexpectedResponseError(_NOT_CONFIRMED)
+        return settled
+
+    def _status_or_error(
+        self, subscriber: str, business_unit_id: int | None, deadline: Deadline
+    ) -> UnsubscribeAllStatus | HubSpotError:
+        try:
+            return self.unsubscribe_all_status(
+                subscriber, business_unit_id=business_unit_id, deadline=deadline
+            )
+        except HubSpotError as error:
+            return error
+
+    def _post_inputs(self, operation: str, url: str, inputs: list[str], deadline: Deadline) -> _Response:
+        return self._call(
+            operation,
+            method="POST",
+            url=url,
+            payload={"inputs": inputs},
+            inputs=len(inputs),
+            deadline=deadline,
+        )
+
+    def _url(self, segments: Sequence[str], business_unit_id: int | None) -> str:
         # Each segment is percent-encoded whole (safe=""), so an email's / ? # % stay inside it.
         path = "/".join(quote(segment, safe="") for segment in segments)
         query: dict[str, str] = {"channel": "EMAIL"}
         if business_unit_id is not None:
             query["businessUnitId"] = str(business_unit_id)
-        if verbose:
-            query["verbose"] = "true"
+        # Without it HubSpot may answer without the detail that says what it did.
+        query["verbose"] = "true"
         return f"{self._prefix}/{path}?{urlencode(query)}"
 
     def _call(
@@ -299,7 +331,7 @@ class HubSpotClient:
         attempt = 1
         token_refreshed = False
         while True:
-            token = self._tokens.token()
+            token = checked_token(self._tokens.token())
             try:
                 return self._attempt(
                     operation,
@@ -317,8 +349,12 @@ class HubSpotClient:
                 token_refreshed = True
                 continue
             except HubSpotError as error:
-                if isinstance(error, RateLimitedError) and not error.is_daily:
-                    self._pacer.pause(error.retry_after_s)
+                if isinstance(error, RateLimitedError) and error.is_daily:
+                    self._pacer.stop_for_the_day()
+                elif isinstance(error, RateLimitedError):
+                    self._pacer.pause(
+                        error.retry_after_s, error.policy or RateLimitPolicy.TEN_SECONDLY_ROLLING
+                    )
                 delay = self._retry.delay_before_retry(error, attempt)
                 if delay is None or not deadline.allows(delay + MIN_ATTEMPT_S):
                     raise
@@ -357,7 +393,7 @@ class HubSpotClient:
                 slot.headers = raw.headers
         except SlotWaitTooLongError as waiting:
             raise RateLimitedError(
-                str(waiting), retry_after_s=waiting.wait_s, policy="CLIENT_PACING"
+                str(waiting), retry_after_s=waiting.wait_s, policy=waiting.policy
             ) from None
         except urllib3.exceptions.HTTPError as exc:
             # urllib3's own message can hold the URL, and so the email: name the failure only.
@@ -368,7 +404,7 @@ class HubSpotClient:
         if 200 <= response.status < 300:
             self._record(operation, response.status, started, inputs, None)
             return response
-        error = error_from_response(response.status, response.headers, response.body)
+        error = error_from_response(response.status, response.headers, response.body, self._daily_reset)
         self._record(operation, response.status, started, inputs, error)
         raise error
 

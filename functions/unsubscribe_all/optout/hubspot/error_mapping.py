@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import email.utils
 import re
-import time
 from collections.abc import Mapping
 from typing import Any
 
+from optout.hubspot.daily_reset import DailyReset
 from optout.hubspot.errors import (
     AuthenticationError,
+    EndpointNotFoundError,
     HubSpotError,
     MissingScopesError,
     PermanentError,
@@ -18,38 +18,15 @@ from optout.hubspot.errors import (
     TransientError,
     UnexpectedResponseError,
 )
+from optout.hubspot.rate_limit_headers import interval_seconds, retry_after_seconds
+from optout.outcomes import RateLimitPolicy
 
 # HubSpot's "locked" answer clears after about two seconds.
 LOCKED_RETRY_AFTER_S = 2.0
-# A DAILY limit resets at midnight in the account's time zone, which a response does not tell.
-DAILY_LIMIT_RETRY_AFTER_S = 3600.0
+# HubSpot's own Node SDK waits this long after a 429 that says nothing else.
 DEFAULT_RATE_LIMIT_RETRY_AFTER_S = 10.0
 _ALREADY_UNSUBSCRIBED = re.compile(r"already\s+(been\s+)?unsubscribed", re.IGNORECASE)
-
-
-def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """`Retry-After` as seconds (delta-seconds or an HTTP date); None when absent or unreadable."""
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def interval_seconds(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
-    try:
-        return int(value) / 1000 if value is not None else None
-    except ValueError:
-        return None
+_UTC_RESET = DailyReset()
 
 
 def is_already_unsubscribed(status: int, body: Mapping[str, Any]) -> bool:
@@ -70,7 +47,9 @@ def _required_scopes(body: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(scopes))
 
 
-def error_from_response(status: int, headers: Mapping[str, str], body: Mapping[str, Any]) -> HubSpotError:
+def error_from_response(
+    status: int, headers: Mapping[str, str], body: Mapping[str, Any], daily_reset: DailyReset = _UTC_RESET
+) -> HubSpotError:
     message = body.get("message")
     text = message if isinstance(message, str) and message else f"HubSpot answered HTTP {status}"
     category = body.get("category")
@@ -91,14 +70,17 @@ def error_from_response(status: int, headers: Mapping[str, str], body: Mapping[s
     if status == 429:
         policy = body.get("policyName")
         policy = policy if isinstance(policy, str) else None
-        if policy == "DAILY":
-            wait = retry_after if retry_after is not None else DAILY_LIMIT_RETRY_AFTER_S
+        if policy == RateLimitPolicy.DAILY:
+            # Not documented to carry Retry-After; the limit clears at the account's midnight.
+            wait = daily_reset.seconds_until()
         else:
             wait = next(
                 (s for s in (retry_after, interval_seconds(headers)) if s is not None),
                 DEFAULT_RATE_LIMIT_RETRY_AFTER_S,
             )
         return RateLimitedError(text, retry_after_s=wait, policy=policy, **details)
+    if status == 404:
+        return EndpointNotFoundError(text, **details)
     if status == 423:
         return TransientError(text, retry_after_s=max(retry_after or 0.0, LOCKED_RETRY_AFTER_S), **details)
     if status == 477 or status >= 500:

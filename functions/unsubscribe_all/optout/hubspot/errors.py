@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, TypedDict, Unpack
 
 from optout.masking import mask_emails_in_text
-from optout.outcomes import Reason, Rejected, RetryKind, RetryLater
+from optout.outcomes import Reason, Rejected, RetryKind, RetryLater, waits_for_daily_reset
 
 
 class ResponseDetails(TypedDict, total=False):
@@ -102,7 +102,8 @@ class RateLimitedError(HubSpotError):
 
     @property
     def is_daily(self) -> bool:
-        return self.policy == "DAILY"
+        """HubSpot's daily limit, or the function's share of it: neither clears before the reset."""
+        return waits_for_daily_reset(self.policy)
 
     def outcome(self) -> RetryLater:
         return RetryLater(
@@ -126,13 +127,20 @@ class TransientError(HubSpotError):
 
 
 class UnexpectedResponseError(HubSpotError):
-    """A status or body this client does not know (404 on a wrong base URL or version, say).
+    """A status or body this client does not know (a 405 or 409, say, or an answer it cannot confirm).
 
     Retryable because the fault is usually configuration, not the request: the message waits
     for the fix instead of being parked as if the address were bad.
     """
 
     kind = RetryKind.UNEXPECTED_RESPONSE.value
+
+
+class EndpointNotFoundError(HubSpotError):
+    """404 on an unsubscribe-all route: a base URL or API version HubSpot does not serve, or an
+    outage of the route. Never the producer's fault, so never parked: it waits for the fix."""
+
+    kind = RetryKind.ENDPOINT_NOT_FOUND.value
 
 
 class TokenUnavailableError(HubSpotError):

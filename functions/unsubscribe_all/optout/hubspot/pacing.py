@@ -1,18 +1,21 @@
-"""Keeps one process's HubSpot calls inside the account's rolling rate-limit window.
+"""Keeps one process's HubSpot calls inside its share of the account's rate limits.
 
 HubSpot counts calls per app and account in a rolling window (190 per 10 s for most accounts)
-and reports, on every answer, the window's size and how many calls are left in it. Several
-Lambda containers share that budget without talking to each other, so each one paces itself
-from what HubSpot tells it:
+and per day, and reports on its answers the window's size, how many calls are left in it and,
+for private-app tokens, what is left of the day. The function shares both with the account's
+other integrations and with its own other containers, none of which talk to each other, so each
+process paces itself from what HubSpot tells it:
 
 - a call may start while the last `Remaining` seen, less the calls this process started since,
-  stays above a reserve: the calls other containers may have in flight and acting on the same
-  figure (half as many again, for safety), and at least 5 % of the limit;
+  stays above a reserve: the part of the window left to the account's other integrations
+  (`1 - window_share` of the limit) plus the calls the function's other containers may have in
+  flight, acting on the same figure;
 - when the window is full, a call may reuse a slot this process used itself once that call has
   left the window (its completion time plus the window length), so every container keeps the
   share it already had and the window stays full without overshooting;
-- after a 429 every thread of the process waits out `Retry-After` together, instead of each
-  finding the limit on its own.
+- after a 429 every thread of the process waits out the wait together, instead of each finding
+  the limit on its own; after a DAILY 429, or once the day's remaining budget falls to the part
+  left to others (`1 - daily_share`), no call starts until the daily reset.
 
 Until HubSpot has sent its rate-limit headers there is nothing to pace by and calls go ahead.
 """
@@ -28,34 +31,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from optout.deadline import Deadline
+from optout.hubspot.rate_limit_headers import DailyBudget, RateLimitWindow, clamp_wait
+from optout.outcomes import RateLimitPolicy
 
-
-@dataclass(frozen=True, slots=True)
-class RateLimitWindow:
-    """The rate-limit headers of one HubSpot answer."""
-
-    limit: int
-    remaining: int
-    interval_s: float
-
-    @classmethod
-    def from_headers(cls, headers: Mapping[str, str]) -> RateLimitWindow | None:
-        try:
-            return cls(
-                limit=int(headers["X-HubSpot-RateLimit-Max"]),
-                remaining=int(headers["X-HubSpot-RateLimit-Remaining"]),
-                interval_s=int(headers["X-HubSpot-RateLimit-Interval-Milliseconds"]) / 1000,
-            )
-        except (KeyError, ValueError):
-            return None
+# What a process waiting for a slot says about why, as the RateLimited metric's `policy`.
+CLIENT_PACING = RateLimitPolicy.CLIENT_PACING.value
+DAILY = RateLimitPolicy.DAILY.value
+DAILY_SHARE = RateLimitPolicy.DAILY_SHARE.value
 
 
 class SlotWaitTooLongError(Exception):
-    """No call slot frees up before the deadline; `wait_s` is how long one would take."""
+    """No call slot frees up in time; `wait_s` is how long one would take, `policy` why."""
 
-    def __init__(self, wait_s: float) -> None:
-        super().__init__(f"no HubSpot rate-limit slot within the time left (next in {wait_s:.2f}s)")
+    def __init__(self, wait_s: float, policy: str) -> None:
+        super().__init__(f"no HubSpot rate-limit slot within the time left (next in {wait_s:.2f}s, {policy})")
         self.wait_s = wait_s
+        self.policy = policy
 
 
 @dataclass
@@ -69,13 +60,19 @@ class RateLimitPacer:
     def __init__(
         self,
         others_in_flight: int = 0,
-        reserve_fraction: float = 0.05,
+        *,
+        window_share: float = 1.0,
+        daily_share: float = 1.0,
+        seconds_until_daily_reset: Callable[[], float] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`others_in_flight`: how many calls the other containers sharing the account's limit
-        may have in flight at once (their number times their concurrency)."""
+        """`others_in_flight`: how many calls the function's other containers may have in flight
+        at once (their number times their concurrency). `window_share`, `daily_share`: the part of
+        the account's window and day this function may use (0 to 1)."""
         self._others_in_flight = others_in_flight
-        self._reserve_fraction = reserve_fraction
+        self._window_share = window_share
+        self._daily_share = daily_share
+        self._until_daily_reset = seconds_until_daily_reset or (lambda: 3600.0)
         self._clock = clock
         self._changed = threading.Condition()
         self._window: RateLimitWindow | None = None
@@ -84,6 +81,7 @@ class RateLimitPacer:
         self._in_flight = 0
         self._own_completions: deque[float] = deque()
         self._blocked_until = 0.0
+        self._blocked_by = CLIENT_PACING
 
     @contextmanager
     def slot(self, deadline: Deadline, max_wait_s: float) -> Iterator[CallSlot]:
@@ -101,11 +99,11 @@ class RateLimitPacer:
         with self._changed:
             while (wait := self._wait_or_take(self._clock())) > 0:
                 if wait > max_wait_s or not deadline.allows(wait):
-                    raise SlotWaitTooLongError(wait)
+                    raise SlotWaitTooLongError(wait, self._policy_of_wait())
                 self._changed.wait(wait)
 
     def release(self, headers: Mapping[str, str] | None) -> None:
-        """Records the end of a call started with `acquire`, and what HubSpot said of the window."""
+        """Records the end of a call started with `acquire`, and what HubSpot said of the limits."""
         with self._changed:
             now = self._clock()
             self._in_flight -= 1
@@ -116,12 +114,28 @@ class RateLimitPacer:
                 self._seen_at = now
                 # Calls still in flight may not be in HubSpot's count yet: assume they are not.
                 self._started_since_seen = self._in_flight
+            budget = DailyBudget.from_headers(headers) if headers is not None else None
+            if budget is not None and budget.remaining <= _left_to_others(self._daily_share, budget.limit):
+                self._block(self._until_daily_reset(), DAILY_SHARE)
             self._changed.notify_all()
 
-    def pause(self, seconds: float) -> None:
-        """Makes every caller wait `seconds` (HubSpot answered 429 with that Retry-After)."""
+    def pause(self, seconds: float, policy: str) -> None:
+        """Makes every caller wait `seconds` (HubSpot answered 429 with that wait)."""
         with self._changed:
-            self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+            self._block(seconds, policy)
+
+    def stop_for_the_day(self) -> None:
+        """No call starts until the daily reset (HubSpot answered 429 with the DAILY policy)."""
+        with self._changed:
+            self._block(self._until_daily_reset(), DAILY)
+
+    def _block(self, seconds: float, policy: str) -> None:
+        until = self._clock() + clamp_wait(seconds)
+        if until > self._blocked_until:
+            self._blocked_until, self._blocked_by = until, policy
+
+    def _policy_of_wait(self) -> str:
+        return self._blocked_by if self._blocked_until > self._clock() else CLIENT_PACING
 
     def _wait_or_take(self, now: float) -> float:
         """Takes a slot and returns 0, or returns how long until one may free up."""
@@ -148,8 +162,9 @@ class RateLimitPacer:
         return min(next_own_slot, self._seen_at + window.interval_s - now)
 
     def _reserve(self, window: RateLimitWindow) -> int:
-        wanted = max(int(window.limit * self._reserve_fraction), math.ceil(1.5 * self._others_in_flight))
-        return min(wanted, window.limit // 2)
+        return min(
+            window.limit - 1, _left_to_others(self._window_share, window.limit) + self._others_in_flight
+        )
 
     def _available(self, window: RateLimitWindow, now: float) -> int:
         while self._own_completions and self._own_completions[0] + window.interval_s <= self._seen_at:
@@ -157,3 +172,9 @@ class RateLimitPacer:
         # Own calls that were inside the window HubSpot last reported on and have left it since.
         aged_out = sum(1 for done in self._own_completions if done + window.interval_s <= now)
         return window.remaining - self._started_since_seen + aged_out
+
+
+def _left_to_others(share: float, limit: int) -> int:
+    """The calls of `limit` that the function's `share` leaves to the account's other integrations."""
+    # Rounded first: (1 - 0.8) * 1000 is 199.99999999999997 in floating point.
+    return math.ceil(round((1 - share) * limit, 6))

@@ -35,10 +35,10 @@ from optout.domain.request import (
 )
 from optout.domain.service import UnsubscribeService, WorkItem
 from optout.observability import logger
-from optout.outcomes import Outcome, Rejected, RetryLater, Unsubscribed
+from optout.outcomes import Outcome, Rejected, RetryLater, Unsubscribed, timestamp_now
 from optout.triggers import api_input
 from optout.triggers.api_errors import ApiError, error_for_rejection, error_for_retry
-from optout.triggers.hubspot_answers import batch_answer, batch_error, single_answer
+from optout.triggers.hubspot_answers import batch_answer, batch_error, single_answer, status_answer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -125,7 +125,7 @@ class UnsubscribeApi:
     def _status(self, subscriber: str) -> Response[Any]:
         query = self._query()
         return self._read_status(
-            api_input.subscriber_from_path(subscriber), api_input.business_unit_id(query), verbose=False
+            api_input.subscriber_from_path(subscriber), api_input.business_unit_id(query), verbose=True
         )
 
     # HubSpot-compatible facade
@@ -173,9 +173,9 @@ class UnsubscribeApi:
         retryable = [outcome for _, outcome in failed if isinstance(outcome, RetryLater)]
         if not done and not invalid and retryable and len(retryable) == len(failed):
             raise error_for_retry(retryable[0])
-        body = batch_answer(done, failed, invalid)
-        status = HTTPStatus.MULTI_STATUS if "errors" in body else HTTPStatus.OK
-        return Response(status, content_types.APPLICATION_JSON, body)
+        # HubSpot's contract for this call: 200, with any per-input errors inside (never 207).
+        body = batch_answer(done, failed, invalid, verbose=verbose, now=timestamp_now())
+        return Response(HTTPStatus.OK, content_types.APPLICATION_JSON, body)
 
     # Shared steps
 
@@ -190,21 +190,23 @@ class UnsubscribeApi:
 
     def _unsubscribe_once(self, request: UnsubscribeRequest) -> Response[Any]:
         item = WorkItem(request, self._identity(request), correlation_id=self._correlation_id())
-        return _response_for(self._service.unsubscribe(item, self._deadline()))
+        return _response_for(self._service.unsubscribe(item, self._deadline()), verbose=request.verbose)
 
     def _read_status(self, subscriber: str, business_unit_id: int | None, verbose: bool) -> Response[Any]:
-        status = self._service.read_status(subscriber, business_unit_id, verbose, self._deadline())
+        status = self._service.read_status(subscriber, business_unit_id, self._deadline())
         if isinstance(status, RetryLater):
             raise error_for_retry(status)
         if isinstance(status, Rejected):
             raise ApiError.invalid(status.message)
-        return Response(HTTPStatus.OK, content_types.APPLICATION_JSON, dict(status.body))
+        body = status_answer(status, verbose=verbose, now=timestamp_now())
+        return Response(HTTPStatus.OK, content_types.APPLICATION_JSON, body)
 
 
-def _response_for(outcome: Outcome) -> Response[Any]:
+def _response_for(outcome: Outcome, *, verbose: bool) -> Response[Any]:
     if isinstance(outcome, RetryLater):
         raise error_for_retry(outcome)
     if isinstance(outcome, Rejected):
         raise error_for_rejection(outcome)
     headers = {REPLAY_HEADER: "true"} if outcome.replayed else None
-    return Response(HTTPStatus.OK, content_types.APPLICATION_JSON, single_answer(outcome), headers)
+    body = single_answer(outcome, verbose=verbose)
+    return Response(HTTPStatus.OK, content_types.APPLICATION_JSON, body, headers)

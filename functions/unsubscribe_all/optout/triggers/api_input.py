@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from optout.domain.addresses import InvalidEmailError, validate_email
 from optout.domain.request import business_unit_id_from_text
-from optout.hubspot.client import API_VERSION_PATTERN
+from optout.hubspot.versions import PUBLISHED_VERSIONS
 from optout.triggers.api_errors import ApiError
 from optout.triggers.strict_json import decode_json
 
@@ -64,7 +64,7 @@ def verbose(query: Mapping[str, str]) -> bool:
 
 def facade_query(version: str, query: Mapping[str, str]) -> Mapping[str, str]:
     """HubSpot's query for a facade route: a version HubSpot serves, and `channel=EMAIL`."""
-    if not API_VERSION_PATTERN.fullmatch(version):
+    if version not in PUBLISHED_VERSIONS:
         raise ApiError(HTTPStatus.NOT_FOUND, "OBJECT_NOT_FOUND", "unknown API version")
     if query.get("channel") != "EMAIL":
         raise ApiError.invalid("channel is required and must be EMAIL", "channel")
