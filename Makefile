@@ -20,7 +20,7 @@ DEV_LOCK := requirements-dev.lock
 PYTEST_WORKERS ?= auto
 LINT_PATHS := functions local operator_cli bench tests
 
-.PHONY: help run test lint validate checkov bench soak build deploy clean venv lock
+.PHONY: help run test lint validate checkov bench soak build deploy clean venv lock build-UnsubscribeAllFunction
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -66,11 +66,27 @@ checkov: $(INSTALLED) $(CHECKOV_VENV)/bin/checkov ## checkov security scan of te
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download \
 		--framework cloudformation --file template.yaml
 
-build: $(INSTALLED) ## sam build, with the bytecode a cold start needs (Lambda cannot write it), and the package size
-	$(VENV)/bin/sam build --cached --parallel
-	python3.13 local/precompile.py $(SAM_BUILD_DIR)
+build: $(INSTALLED) ## sam build (the target below, bytecode included) and the package size
+	$(VENV)/bin/sam build
 	@echo "package: $$(du -sh --apparent-size $(SAM_BUILD_DIR) | cut -f1) unzipped;" \
 		"without boto3/botocore: $$(du -sh --apparent-size --exclude='boto3*' --exclude='botocore*' $(SAM_BUILD_DIR) | cut -f1)"
+
+# `sam build` runs this for the function (template.yaml: BuildMethod makefile), from this folder,
+# with ARTIFACTS_DIR set to the function's build folder: the lock's wheels for Lambda's platform
+# (python3.13, arm64, Amazon Linux 2023's glibc) checked against their hashes, the code folder as
+# SAM would copy it (less any local bytecode), then the bytecode of the modules a cold start
+# loads, compiled by python3.13, the runtime's Python. The package index must be reachable.
+PRECOMPILE := local/precompile.py
+LAMBDA_PLATFORMS := manylinux2014_aarch64 manylinux_2_17_aarch64 manylinux_2_28_aarch64 manylinux_2_34_aarch64
+
+build-UnsubscribeAllFunction:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: sam build runs this target" >&2; exit 2; }
+	python3.13 -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes --no-compile \
+		--only-binary=:all: --implementation cp --python-version 3.13 \
+		$(addprefix --platform ,$(LAMBDA_PLATFORMS)) --target "$(ARTIFACTS_DIR)" -r $(FUNCTION_LOCK)
+	cp -R $(FUNCTION_DIR)/. "$(ARTIFACTS_DIR)/"
+	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +
+	python3.13 $(PRECOMPILE) "$(ARTIFACTS_DIR)"
 
 deploy: build ## sam build and sam deploy (CONFIG_ENV=prod for samconfig's prod; none: guided)
 	$(VENV)/bin/sam deploy $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV),--guided)

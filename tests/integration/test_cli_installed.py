@@ -149,7 +149,9 @@ def test_the_installed_cli_answers_its_version(installed: Path, tmp_path: Path) 
     assert answer.stdout.strip() == f"unsubscribe-all {version}"
 
 
-def test_every_cli_module_imports_with_the_declared_dependencies_alone(installed: Path, tmp_path: Path) -> None:
+def test_every_cli_module_imports_with_only_the_declared_dependencies(
+    installed: Path, tmp_path: Path
+) -> None:
     # GIVEN the installed CLI
     script = (
         "import importlib, pkgutil, operator_cli\n"
@@ -170,4 +172,3 @@ def test_the_checkouts_own_packages_are_not_importable(installed: Path, tmp_path
     # THEN it is not there
     assert answer.returncode != 0
     assert f"No module named '{package}'" in answer.stderr
-

@@ -84,4 +84,3 @@ def test_every_locked_package_has_a_hash(lock: Path) -> None:
     # THEN each has at least one, so pip --require-hashes accepts it
     assert entries
     assert unhashed == []
-
