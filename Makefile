@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 # The SAM CLI reports usage unless told not to; this workplace is offline.
 export SAM_CLI_TELEMETRY := 0
-# The venv's bin holds python3.13, which `sam build` needs for the python3.13 runtime.
+# The venv's bin holds python3.13, which the function's build (build-UnsubscribeAllFunction) runs.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 FUNCTION_DIR := functions/unsubscribe_all
