@@ -3,10 +3,11 @@
 Each sample is a new process (bench/probe.py) that imports the handler from its package only,
 without writing bytecode, and invokes it with one record; the time some thread spent inside a
 socket call (moto on loopback, the sandbox at zero latency) is taken off. The function's package
-is `make build`'s output, whose bytecode is compiled in (Lambda's /var/task is read-only, so a
+is `sam build`'s output, whose bytecode is compiled in (Lambda's /var/task is read-only, so a
 package without it compiles every module at every cold start); the hubspot-sdk baseline runs
 with the bytecode pip compiled into its venv, so all three start alike. With diagnostics on, the
-function's package is measured again without its bytecode, as plain `sam build` leaves it.
+function's package is measured again without its bytecode, as SAM's default Python build would
+leave it.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def _cold_starts(
 def _without_bytecode(
     bench: Bench, stack: Stack, build: Path, folder: Path
 ) -> dict[str, float] | NotAvailable:
-    """The function's package as plain `sam build` leaves it: no __pycache__."""
+    """The function's package as SAM's default Python build would leave it: no __pycache__."""
     copy = folder / build.name
     shutil.copytree(build, copy, ignore=shutil.ignore_patterns("__pycache__"))
     return _cold_starts(bench, replace(bench.packages.function, paths=(copy,)), stack)

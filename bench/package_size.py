@@ -1,4 +1,4 @@
-"""Deployment package size: `make build`'s output without boto3/botocore, bytecode included.
+"""Deployment package size: `sam build`'s output without boto3/botocore, bytecode included.
 
 Sizes are the files' own sizes, unzipped, as Lambda's 250 MB limit counts them. The function's
 package holds the bytecode a cold start imports (`local/precompile.py`); the hubspot-sdk

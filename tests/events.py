@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+# Beside the events, not one: the function's environment for `sam local invoke --env-vars`.
+ENV_VARS_FILE = EVENTS_DIR / "env.json"
 
 
 def event_names() -> list[str]:
     """Every sample event's name (the file name without ``.json``), sorted."""
-    return sorted(path.stem for path in EVENTS_DIR.glob("*.json"))
+    return sorted(path.stem for path in EVENTS_DIR.glob("*.json") if path != ENV_VARS_FILE)
 
 
 def load_event(name: str) -> dict[str, Any]:

@@ -1,0 +1,131 @@
+"""Plain `sam build`, as a SAM user runs it, makes the deployable package with its bytecode.
+
+The template's `BuildMethod: makefile` hands the function's build to the Makefile, which installs
+the locked dependencies for Lambda's arm64 platform and compiles the modules a cold start loads.
+The build reads the package index, as `sam build` always does; it goes to a folder of its own.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SAM = Path(sys.executable).parent / "sam"
+FUNCTION = "UnsubscribeAllFunction"
+FUNCTION_SOURCE = ROOT / "functions" / "unsubscribe_all"
+BYTECODE_TAG = "cpython-313"
+UNCHECKED_HASH_FLAGS = 0b01  # PEP 552: hash-based, source not checked
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not SAM.exists():
+        pytest.skip("sam is not installed (make venv installs it)")
+    search_path = os.pathsep.join([str(SAM.parent), os.environ.get("PATH", "")])
+    if shutil.which("python3.13", path=search_path) is None:
+        pytest.skip("python3.13, the Lambda runtime's Python, is not on PATH")
+    place = tmp_path_factory.mktemp("sam-build")
+    environment = {
+        **os.environ,
+        "SAM_CLI_TELEMETRY": "0",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    # samconfig.toml's [default.build.parameters] apply, as for any `sam build`.
+    built = subprocess.run(
+        [str(SAM), "build", "--build-dir", str(place / "build"), "--cache-dir", str(place / "cache")],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    return place / "build" / FUNCTION
+
+
+def function_modules() -> list[Path]:
+    return sorted(
+        path.relative_to(FUNCTION_SOURCE)
+        for path in FUNCTION_SOURCE.rglob("*.py")
+        if "__pycache__" not in path.parts
+    )
+
+
+def bytecode_of(package: Path, module: Path) -> Path:
+    return package / module.parent / "__pycache__" / f"{module.stem}.{BYTECODE_TAG}.pyc"
+
+
+def test_every_function_module_ships_with_its_python313_bytecode(package: Path) -> None:
+    # GIVEN the package plain `sam build` made
+    modules = function_modules()
+    # WHEN each of the function's modules is looked for with its bytecode
+    missing = [str(module) for module in modules if not bytecode_of(package, module).is_file()]
+    # THEN each is there, compiled for python3.13, the runtime's Python
+    assert modules
+    assert (package / "app.py").is_file()
+    assert missing == []
+
+
+def test_the_bytecode_is_used_without_reading_the_source_first(package: Path) -> None:
+    # GIVEN the bytecode of the handler and of the function's package
+    files = [bytecode_of(package, module) for module in function_modules()]
+    # WHEN their headers are read
+    headers = [path.read_bytes()[:8] for path in files]
+    # THEN each is for python3.13 and hash-based, unchecked: a cold start never reads the source
+    assert {header[4:8] for header in headers} == {UNCHECKED_HASH_FLAGS.to_bytes(4, "little")}
+    if sys.version_info[:2] == (3, 13):
+        assert {header[:4] for header in headers} == {importlib.util.MAGIC_NUMBER}
+
+
+def test_the_dependencies_a_cold_start_imports_are_compiled_too(package: Path) -> None:
+    # GIVEN the package's dependencies
+    # WHEN the bytecode of modules every cold start imports is looked for
+    expected = [
+        package / "boto3" / "__pycache__" / f"session.{BYTECODE_TAG}.pyc",
+        package / "botocore" / "__pycache__" / f"client.{BYTECODE_TAG}.pyc",
+        package / "aws_lambda_powertools" / "logging" / "__pycache__" / f"logger.{BYTECODE_TAG}.pyc",
+        package / "urllib3" / "__pycache__" / f"connectionpool.{BYTECODE_TAG}.pyc",
+    ]
+    # THEN it is there
+    assert [path for path in expected if not path.is_file()] == []
+
+
+def test_compiled_dependencies_are_lambdas_arm64_builds(package: Path) -> None:
+    # GIVEN the package's native extensions (wrapt's, which the tracer brings)
+    extensions = sorted(path.name for path in package.rglob("*.so"))
+    # WHEN their platforms are read from their names
+    # THEN every one is for python3.13 on aarch64 Linux, whatever machine built the package
+    assert extensions
+    assert all(name.endswith(f".{BYTECODE_TAG}-aarch64-linux-gnu.so") for name in extensions), extensions
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_package_holds_exactly_the_locked_versions(package: Path) -> None:
+    # GIVEN the function's lock and the package
+    lock = (FUNCTION_SOURCE / "requirements.lock").read_text(encoding="utf-8")
+    locked = {
+        canonical(name) + "==" + version for name, version in re.findall(r"^([\w.-]+)==(\S+)", lock, re.M)
+    }
+    # WHEN the package's installed distributions are listed
+    installed = set()
+    for path in package.glob("*.dist-info"):
+        name, version = path.name.removesuffix(".dist-info").rsplit("-", 1)
+        installed.add(f"{canonical(name)}=={version}")
+    # THEN they are the lock's, at its versions
+    assert installed == locked
