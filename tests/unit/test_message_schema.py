@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from local.demo_messages import demo_steps
-from local.demo_outcomes import OutcomeKind
+from local.demo.messages import demo_steps
+from local.demo.outcomes import OutcomeKind
 from tests.contract import message_schema, message_validator, strict_json
 from tests.corpus import SUCCEED, SqsCase, sqs_cases
 
