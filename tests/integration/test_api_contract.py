@@ -43,12 +43,7 @@ def checked(event: Mapping[str, Any]) -> ApiAnswer:
         "api-unsubscribe-all",
         "api-unsubscribe-all-status",
         "api-facade-unsubscribe-all",
-        pytest.param(
-            "api-facade-batch-unsubscribe-all",
-            marks=pytest.mark.xfail(
-                reason="issue 9: the batch answer lacks HubSpot's required startedAt and completedAt"
-            ),
-        ),
+        "api-facade-batch-unsubscribe-all",
     ],
 )
 def test_each_sample_events_answer_is_as_documented(function_stack, event_name):
