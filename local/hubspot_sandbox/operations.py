@@ -128,10 +128,10 @@ def _batch(operation: Operation, inputs: Sequence[str], context: Context) -> Ans
         return Answer(200, body)
     body["errors"] = [responses.batch_input_error(error) for error in errors]
     body["numErrors"] = len(errors)
-    return Answer(207 if _declares_207(operation, context) else 200, body)
+    return Answer(207 if _answers_207(operation, context) else 200, body)
 
 
-def _declares_207(operation: Operation, context: Context) -> bool:
+def _answers_207(operation: Operation, context: Context) -> bool:
     if operation is Operation.BATCH_UNSUBSCRIBE_ALL:
         return context.has(Quirk.PARTIAL_207)  # CRM batch calls answer so; this one's schema does not
     return context.version in BATCH_READ_207_VERSIONS
