@@ -145,13 +145,16 @@ def _send_step(
 ) -> list[str]:
     if not step.rate_limited:
         return _send(sqs, stack.resources.queue_url, step.messages)
-    # Every call gets a 429 until each message has been tried once; their retries then succeed.
-    sandbox.configure(fault_rates={"429": 1.0}, fault_retry_after_s=BURST_RETRY_AFTER_S)
+    # Every call gets a 429 until each message has been tried once; their retries then succeed. The
+    # 429s say Retry-After, as HubSpot has been seen to (the sandbox's retry-after quirk).
+    sandbox.configure(
+        fault_rates={"429": 1.0}, fault_retry_after_s=BURST_RETRY_AFTER_S, quirks=["retry-after"]
+    )
     try:
         ids = _send(sqs, stack.resources.queue_url, step.messages)
         stack.event_source.wait_until_received(ids, max(0.0, deadline - time.monotonic()))
     finally:
-        sandbox.configure(fault_rates={})
+        sandbox.configure(fault_rates={}, quirks=[])
     return ids
 
 

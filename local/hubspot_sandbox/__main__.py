@@ -9,8 +9,9 @@ import threading
 from collections.abc import Sequence
 
 from local.hubspot_sandbox.auth import ALL_SCOPES
-from local.hubspot_sandbox.config import BatchInvalidMode, SandboxConfig
+from local.hubspot_sandbox.config import SandboxConfig
 from local.hubspot_sandbox.faults import FaultKind
+from local.hubspot_sandbox.quirks import Quirk
 from local.hubspot_sandbox.sandbox import HubSpotSandbox
 
 TOKEN_ENVIRONMENT_VARIABLE = "HUBSPOT_SANDBOX_TOKEN"  # noqa: S105 - a variable name, not a token
@@ -32,7 +33,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             rate_limit=args.rate_limit,
             rate_window_ms=args.rate_window_ms,
             daily_limit=args.daily_limit,
-            rate_limit_retry_after=not args.no_retry_after,
             latency_ms=args.latency_ms,
             jitter_ms=args.jitter_ms,
             fault_rates=dict(args.fault),
@@ -40,10 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeout_hang_s=args.timeout_hang_s,
             slow_delay_s=args.slow_delay_s,
             batch_max_inputs=args.batch_max_inputs,
-            batch_invalid_mode=BatchInvalidMode(args.batch_invalid_mode),
             invalid_subscribers=args.invalid_subscribers,
-            empty_results_unless_verbose=args.empty_results_unless_verbose,
-            success_status_quirk=args.success_status_quirk,
+            quirks=args.quirk,
             seed=args.seed,
             log_requests=args.verbose,
         )
@@ -83,9 +81,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rate-limit", type=int, default=defaults.rate_limit, help="calls per window")
     parser.add_argument("--rate-window-ms", type=int, default=defaults.rate_window_ms)
     parser.add_argument("--daily-limit", type=int, default=defaults.daily_limit)
-    parser.add_argument(
-        "--no-retry-after", action="store_true", help="leave Retry-After out of rolling-window 429s"
-    )
     parser.add_argument("--latency-ms", type=float, default=defaults.latency_ms)
     parser.add_argument(
         "--jitter-ms", type=float, default=defaults.jitter_ms, help="uniform, added to latency"
@@ -102,12 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout-hang-s", type=float, default=defaults.timeout_hang_s)
     parser.add_argument("--slow-delay-s", type=float, default=defaults.slow_delay_s)
     parser.add_argument("--batch-max-inputs", type=int, default=defaults.batch_max_inputs)
-    parser.add_argument(
-        "--batch-invalid-mode", choices=list(BatchInvalidMode), default=defaults.batch_invalid_mode.value
-    )
     parser.add_argument("--invalid-subscribers", metavar="REGEX", help="addresses to reject as malformed")
-    parser.add_argument("--empty-results-unless-verbose", action="store_true", help="quirk")
-    parser.add_argument("--success-status-quirk", action="store_true", help='quirk: status "SUCCESS"')
+    parser.add_argument(
+        "--quirk",
+        action="append",
+        type=Quirk,
+        choices=list(Quirk),
+        default=[],
+        metavar="NAME",
+        help=f"switch on an undocumented behaviour (repeatable); NAME is one of {', '.join(Quirk)}",
+    )
     parser.add_argument("--seed", type=int, help="replay the same faults and jitter")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
     return parser

@@ -13,7 +13,7 @@ from local.hubspot_sandbox.calls import RequestSummary
 from local.hubspot_sandbox.clock import utc_now
 from local.hubspot_sandbox.faults import FaultKind
 from local.hubspot_sandbox.operations import Answer, perform
-from local.hubspot_sandbox.rate_limit import Policy
+from local.hubspot_sandbox.quirks import Quirk
 from local.hubspot_sandbox.routes import NoRoute, Route, match_route, split_target
 from local.hubspot_sandbox.server import HangUp, IncomingRequest, Reply
 from local.hubspot_sandbox.state import SandboxState
@@ -50,7 +50,7 @@ def handle_api_request(state: SandboxState, request: IncomingRequest, pause: Pau
     if fault is FaultKind.SLOW:
         pause(slow_delay_s)
     with state.lock:
-        return _finish(state, summary, perform(route, call, state.opt_outs, state.config, started_at), fault)
+        return _finish(state, summary, perform(route, call, state.account, state.config, started_at), fault)
 
 
 def _no_route(method: str, raw_path: str, route: NoRoute) -> Answer:
@@ -67,7 +67,7 @@ def _refusal(state: SandboxState, route: Route, authorization: str | None) -> An
     rejection = state.admit()
     if rejection is not None:
         headers = {}
-        if rejection.policy is Policy.TEN_SECONDLY_ROLLING and state.config.rate_limit_retry_after:
+        if rejection.retry_after_s is not None and state.config.has(Quirk.RETRY_AFTER):
             headers["Retry-After"] = str(rejection.retry_after_s)
         return Answer(429, responses.rate_limit_error(rejection.policy), headers)
     required = missing_scopes(route.operation, scopes)
@@ -81,9 +81,11 @@ def _inject(state: SandboxState, summary: RequestSummary, fault: FaultKind) -> R
     if status is None:
         state.calls.append(summary, None, fault.value)
         return HangUp(state.config.timeout_hang_s if fault is FaultKind.TIMEOUT else 0.0)
-    headers = {}
-    if fault in (FaultKind.RATE_LIMITED, FaultKind.MIGRATING):
-        headers["Retry-After"] = str(state.config.fault_retry_after_s)
+    # HubSpot documents Retry-After on 477; on 429 it was only seen (the retry-after quirk).
+    retry_after = fault is FaultKind.MIGRATING or (
+        fault is FaultKind.RATE_LIMITED and state.config.has(Quirk.RETRY_AFTER)
+    )
+    headers = {"Retry-After": str(state.config.fault_retry_after_s)} if retry_after else {}
     return _finish(state, summary, Answer(status, responses.fault_error(fault), headers), fault)
 
 

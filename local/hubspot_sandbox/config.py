@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from local.hubspot_sandbox.faults import FaultKind, validate_fault_rates
-
-
-class BatchInvalidMode(StrEnum):
-    """What a batch call with some malformed inputs gets."""
-
-    REJECT_BATCH = "reject-batch"  # 400 for the whole call, nothing applied
-    PARTIAL = "partial"  # 207: the valid inputs applied, the others listed in errors[]
+from local.hubspot_sandbox.quirks import Quirk, parse_quirks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,18 +23,16 @@ class SandboxConfig:
     rate_limit: int = 190
     rate_window_ms: int = 10_000
     daily_limit: int = 625_000
-    rate_limit_retry_after: bool = True  # False omits Retry-After from rolling-window 429s
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
     fault_rates: Mapping[FaultKind, float] = field(default_factory=dict)
-    fault_retry_after_s: int = 1  # the Retry-After of injected 429 and 477 faults
+    fault_retry_after_s: int = 1  # the Retry-After of injected 477s (and 429s with the retry-after quirk)
     timeout_hang_s: float = 30.0
     slow_delay_s: float = 2.0
     batch_max_inputs: int = 100
-    batch_invalid_mode: BatchInvalidMode = BatchInvalidMode.REJECT_BATCH
     invalid_subscribers: str | None = None  # a regex (searched, case-insensitive) HubSpot rejects
-    empty_results_unless_verbose: bool = False  # quirk: verbose=false answers with results: []
-    success_status_quirk: bool = False  # quirk: top-level status "SUCCESS", as HubSpot's guide shows
+    # The undocumented behaviours switched on; any collection of names, kept as a frozenset of Quirk.
+    quirks: Collection[Quirk | str] = frozenset()
     seed: int | None = None  # None picks one at start (shown in state(), so a run can be replayed)
     log_requests: bool = False
 
@@ -52,9 +43,7 @@ class SandboxConfig:
             _check_number(self, name, minimum=1, integer=True)
         for name in ("latency_ms", "jitter_ms", "timeout_hang_s", "slow_delay_s"):
             _check_number(self, name, minimum=0, integer=False)
-        for name in ("rate_limit_retry_after", "empty_results_unless_verbose", "success_status_quirk"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be true or false")
+        object.__setattr__(self, "quirks", parse_quirks(self.quirks))  # frozen: normalised once, here
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
             raise ValueError("seed must be an integer")
         validate_fault_rates(self.fault_rates)
@@ -63,6 +52,9 @@ class SandboxConfig:
                 re.compile(self.invalid_subscribers)
             except re.error as error:
                 raise ValueError(f"invalid_subscribers is not a valid regex: {error}") from error
+
+    def has(self, quirk: Quirk) -> bool:
+        return quirk in self.quirks
 
     @property
     def invalid_subscriber_pattern(self) -> re.Pattern[str] | None:
@@ -77,7 +69,10 @@ RUNTIME_FIELDS = frozenset(f.name for f in dataclasses.fields(SandboxConfig)) - 
 
 
 def with_changes(config: SandboxConfig, changes: Mapping[str, Any]) -> SandboxConfig:
-    """A copy with `changes` applied; accepts JSON values (fault names as strings, modes as text)."""
+    """A copy with `changes` applied; accepts JSON values (fault and quirk names as strings).
+
+    `quirks` replaces the whole set: `quirks=[]` switches every quirk off.
+    """
     unknown = sorted(set(changes) - RUNTIME_FIELDS)
     if unknown:
         raise ValueError(f"cannot change {', '.join(unknown)} at run time")
@@ -86,8 +81,6 @@ def with_changes(config: SandboxConfig, changes: Mapping[str, Any]) -> SandboxCo
         coerced["fault_rates"] = {
             FaultKind(kind): float(rate) for kind, rate in dict(coerced["fault_rates"]).items()
         }
-    if "batch_invalid_mode" in coerced:
-        coerced["batch_invalid_mode"] = BatchInvalidMode(coerced["batch_invalid_mode"])
     return dataclasses.replace(config, **coerced)
 
 
@@ -95,6 +88,7 @@ def config_as_json(config: SandboxConfig) -> dict[str, Any]:
     """The settings as JSON, in the same names `with_changes` takes; tokens left out."""
     settings = {name: getattr(config, name) for name in sorted(RUNTIME_FIELDS)}
     settings["fault_rates"] = {kind.value: rate for kind, rate in config.fault_rates.items()}
+    settings["quirks"] = sorted(Quirk(quirk).value for quirk in config.quirks)
     return settings
 
 

@@ -1,4 +1,11 @@
-"""The five operations: the checks that depend on settings, the opt-out change, the body."""
+"""The five operations: the checks that depend on settings, the opt-out change, the answer.
+
+With no quirk on, every answer is what HubSpot documents. Without `verbose=true`, writes and the
+single status read are terse: the envelope's required fields (`status`, `results`, `startedAt`,
+`completedAt`) with `results: []`, though a write still makes its change. A batch's invalid inputs
+come back in `errors`/`numErrors`: inside a 200 for batch unsubscribe-all (the only status its
+schema declares), in a 207 for the batch read where its version declares one (v4, 2026-03).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +14,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from local.hubspot_sandbox import responses
-from local.hubspot_sandbox.config import BatchInvalidMode, SandboxConfig
-from local.hubspot_sandbox.opt_outs import OptOutStore
+from local.hubspot_sandbox.config import SandboxConfig
+from local.hubspot_sandbox.opt_outs import Account, subscriber_key
+from local.hubspot_sandbox.quirks import Quirk
 from local.hubspot_sandbox.responses import Json
 from local.hubspot_sandbox.routes import Operation, Route
-from local.hubspot_sandbox.validation import FieldError, ParsedCall, email_problem
+from local.hubspot_sandbox.validation import MAX_INT64, FieldError, ParsedCall, email_problem
 
 UNSUBSCRIBED = "UNSUBSCRIBE_FROM_ALL_OCCURRED"
 UNCHANGED = "NO_STATUS_CHANGE"
+# The batch read declares a 207 for answers with errors in these versions; 2026-09 declares only 200.
+BATCH_READ_207_VERSIONS = frozenset({"v4", "2026-03"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,18 +36,20 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """A valid call's parameters, the store it acts on and the settings in force."""
+    """A valid call's parameters, the account it acts on and the settings in force."""
 
     business_unit_id: int
     verbose: bool
-    store: OptOutStore
+    version: str
+    account: Account
     config: SandboxConfig
     started_at: datetime
 
+    def has(self, quirk: Quirk) -> bool:
+        return self.config.has(quirk)
 
-def perform(
-    route: Route, call: ParsedCall, store: OptOutStore, config: SandboxConfig, now: datetime
-) -> Answer:
+
+def perform(route: Route, call: ParsedCall, account: Account, config: SandboxConfig, now: datetime) -> Answer:
     """Answer a call that got past authentication, the rate limits and fault injection."""
     errors = list(call.errors)
     if route.subscriber is not None:
@@ -45,30 +57,35 @@ def perform(
     # A missing business unit id always comes with its error; the second test is for the type checker.
     if errors or call.business_unit_id is None:
         return Answer(400, responses.validation_error(errors))
-    context = Context(call.business_unit_id, call.verbose, store, config, now)
+    context = Context(call.business_unit_id, call.verbose, route.version, account, config, now)
     if route.subscriber is not None:
-        return Answer(200, SINGLE_OPERATIONS[route.operation](route.subscriber, context))
-    return _batch(BATCH_OPERATIONS[route.operation], call.inputs or (), context)
+        return SINGLE_OPERATIONS[route.operation](route.subscriber, context)
+    return _batch(route.operation, call.inputs or (), context)
 
 
-def _unsubscribe_all(subscriber: str, context: Context) -> Json:
-    return _write_envelope(_opt_out(subscriber, context), context)
+def _unsubscribe_all(subscriber: str, context: Context) -> Answer:
+    if _canceled([subscriber], context):
+        return Answer(200, _envelope([], context, status="CANCELED"))
+    already = context.account.opt_outs.find(subscriber, context.business_unit_id) is not None
+    if already and context.has(Quirk.ALREADY_UNSUBSCRIBED_400):
+        return Answer(400, responses.already_unsubscribed_error(subscriber))
+    return Answer(200, _write_envelope(_opt_out(subscriber, context), context))
 
 
-def _read_unsubscribe_all(subscriber: str, context: Context) -> Json:
-    results = _wide_statuses(subscriber, context, verbose=context.verbose)
-    return responses.envelope(results, context.started_at, context.config, verbose=context.verbose)
+def _read_unsubscribe_all(subscriber: str, context: Context) -> Answer:
+    results = _wide_statuses(subscriber, context) if context.verbose else []
+    return Answer(200, _envelope(results, context, status=_done(context)))
 
 
-def _read_statuses(subscriber: str, context: Context) -> Json:
-    opt_out = context.store.find(subscriber, context.business_unit_id)
-    results = responses.subscription_statuses(
-        subscriber, context.business_unit_id, opt_out, reason=None, verbose=True
-    )
-    return responses.envelope(results, context.started_at, context.config, verbose=True)
+def _read_statuses(subscriber: str, context: Context) -> Answer:
+    opt_out = context.account.opt_outs.find(subscriber, context.business_unit_id)
+    results = responses.subscription_statuses(subscriber, context.business_unit_id, opt_out, reason=None)
+    return Answer(200, _envelope(results, context, status=_done(context), verbose=True))
 
 
 def _batch_unsubscribe_all(subscribers: Sequence[str], context: Context) -> Json:
+    if _canceled(subscribers, context):
+        return _envelope([], context, status="CANCELED")
     results = [
         {"subscriberIdString": subscriber, "statuses": _opt_out(subscriber, context)}
         for subscriber in subscribers
@@ -77,14 +94,15 @@ def _batch_unsubscribe_all(subscribers: Sequence[str], context: Context) -> Json
 
 
 def _batch_read_unsubscribe_all(subscribers: Sequence[str], context: Context) -> Json:
+    """The batch read takes no `verbose`: it always lists each input's wide statuses."""
     results = [
-        {"subscriberIdString": subscriber, "wideStatuses": _wide_statuses(subscriber, context, verbose=True)}
+        {"subscriberIdString": subscriber, "wideStatuses": _wide_statuses(subscriber, context)}
         for subscriber in subscribers
     ]
-    return responses.envelope(results, context.started_at, context.config, verbose=False)
+    return _envelope(results, context, status=_done(context), verbose=False)
 
 
-SINGLE_OPERATIONS: dict[Operation, Callable[[str, Context], Json]] = {
+SINGLE_OPERATIONS: dict[Operation, Callable[[str, Context], Answer]] = {
     Operation.UNSUBSCRIBE_ALL: _unsubscribe_all,
     Operation.READ_UNSUBSCRIBE_ALL: _read_unsubscribe_all,
     Operation.READ_STATUSES: _read_statuses,
@@ -95,45 +113,74 @@ BATCH_OPERATIONS: dict[Operation, Callable[[Sequence[str], Context], Json]] = {
 }
 
 
-def _batch(
-    operation: Callable[[Sequence[str], Context], Json], inputs: Sequence[str], context: Context
-) -> Answer:
+def _batch(operation: Operation, inputs: Sequence[str], context: Context) -> Answer:
     config = context.config
     if len(inputs) > config.batch_max_inputs:
         message = f"At most {config.batch_max_inputs} inputs are allowed per call, not {len(inputs)}."
         return Answer(400, responses.validation_error([FieldError(message, "inputs")]))
     errors = _subscriber_errors(inputs, config, location="inputs")
-    if errors and config.batch_invalid_mode is BatchInvalidMode.REJECT_BATCH:
+    if errors and context.has(Quirk.REJECT_BATCH):
         return Answer(400, responses.validation_error(errors))
     invalid = {error.subscriber for error in errors}
-    body = operation(_distinct(subscriber for subscriber in inputs if subscriber not in invalid), context)
+    valid = _distinct(subscriber for subscriber in inputs if subscriber not in invalid)
+    body = BATCH_OPERATIONS[operation](valid, context)
     if not errors:
         return Answer(200, body)
     body["errors"] = [responses.batch_input_error(error) for error in errors]
     body["numErrors"] = len(errors)
-    return Answer(207, body)
+    return Answer(207 if _answers_207(operation, context) else 200, body)
+
+
+def _answers_207(operation: Operation, context: Context) -> bool:
+    if operation is Operation.BATCH_UNSUBSCRIBE_ALL:
+        return context.has(Quirk.PARTIAL_207)  # CRM batch calls answer so; this one's schema does not
+    return context.version in BATCH_READ_207_VERSIONS
+
+
+def _canceled(subscribers: Sequence[str], context: Context) -> bool:
+    """With the canceled quirk, a write holding any subscriber's first attempt is canceled whole."""
+    if not context.has(Quirk.CANCELED):
+        return False
+    attempts = context.account.write_attempts
+    first = [attempts.first(subscriber, context.business_unit_id) for subscriber in subscribers]
+    return any(first)  # every subscriber noted, so the retry of each goes through
 
 
 def _opt_out(subscriber: str, context: Context) -> list[Json]:
-    opt_out, changed = context.store.unsubscribe_all(subscriber, context.business_unit_id, context.started_at)
-    return responses.subscription_statuses(
-        subscriber,
-        context.business_unit_id,
-        opt_out,
-        reason=UNSUBSCRIBED if changed else UNCHANGED,
-        verbose=context.verbose,
-    )
+    opt_outs = context.account.opt_outs
+    opt_out, changed = opt_outs.unsubscribe_all(subscriber, context.business_unit_id, context.started_at)
+    reason = UNSUBSCRIBED if changed else UNCHANGED
+    return responses.subscription_statuses(subscriber, context.business_unit_id, opt_out, reason=reason)
 
 
-def _wide_statuses(subscriber: str, context: Context, *, verbose: bool) -> list[Json]:
-    opt_out = context.store.find(subscriber, context.business_unit_id)
-    return responses.wide_statuses(subscriber, opt_out, verbose=verbose)
+def _wide_statuses(subscriber: str, context: Context) -> list[Json]:
+    opt_out = context.account.opt_outs.find(subscriber, context.business_unit_id)
+    statuses = responses.wide_statuses(subscriber, opt_out)
+    if context.has(Quirk.OTHER_BRAND_STATUSES):  # listed first, to catch a client that reads only one
+        statuses.insert(0, responses.other_brand_status(subscriber, _other_brand(context.business_unit_id)))
+    return statuses
+
+
+def _other_brand(business_unit_id: int) -> int:
+    return business_unit_id + 1 if business_unit_id < MAX_INT64 else business_unit_id - 1
 
 
 def _write_envelope(results: list[Json], context: Context) -> Json:
-    if context.config.empty_results_unless_verbose and not context.verbose:
-        results = []  # the quirk some accounts show: a terse write answers with no results at all
-    return responses.envelope(results, context.started_at, context.config, verbose=context.verbose)
+    """A write's answer: the change was made, whatever `status` and `results` say."""
+    if not context.verbose or context.has(Quirk.EMPTY_RESULTS):
+        results = []
+    status = "PENDING" if context.has(Quirk.PENDING) else _done(context)
+    return _envelope(results, context, status=status)
+
+
+def _done(context: Context) -> str:
+    """The top-level status of a finished operation."""
+    return "SUCCESS" if context.has(Quirk.SUCCESS_STATUS) else "COMPLETE"
+
+
+def _envelope(results: list[Json], context: Context, *, status: str, verbose: bool | None = None) -> Json:
+    shown_verbose = context.verbose if verbose is None else verbose
+    return responses.envelope(results, context.started_at, status=status, verbose=shown_verbose)
 
 
 def _subscriber_errors(
@@ -145,8 +192,8 @@ def _subscriber_errors(
 
 
 def _distinct(subscribers: Iterable[str]) -> list[str]:
-    """The first spelling of each subscriber, compared case-insensitively as HubSpot does."""
+    """The first spelling of each subscriber, compared by `str.lower()` as HubSpot does."""
     first_spelling: dict[str, str] = {}
     for subscriber in subscribers:
-        first_spelling.setdefault(subscriber.lower(), subscriber)
+        first_spelling.setdefault(subscriber_key(subscriber), subscriber)
     return list(first_spelling.values())

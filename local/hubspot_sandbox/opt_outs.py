@@ -1,4 +1,9 @@
-"""Who opted out of all email, per business unit, and how often each was successfully unsubscribed."""
+"""The account: who opted out of all email, per business unit, how often each was successfully
+unsubscribed, and which subscribers a write has reached.
+
+Subscribers are the same when their `str.lower()` is, as HubSpot compares email addresses: never
+casefolded or normalised, so `straße@example.de` and `strasse@example.de` are two subscribers.
+"""
 
 from __future__ import annotations
 
@@ -28,8 +33,12 @@ class OptOut:
     at: datetime
 
 
+def subscriber_key(subscriber: str) -> str:
+    return subscriber.lower()
+
+
 class OptOutStore:
-    """Subscribers are compared case-insensitively, as HubSpot compares email addresses."""
+    """The opt-outs, keyed by `subscriber_key` and business unit."""
 
     def __init__(self) -> None:
         self._opt_outs: dict[tuple[str, int], OptOut] = {}
@@ -37,8 +46,8 @@ class OptOutStore:
 
     def unsubscribe_all(self, subscriber: str, business_unit_id: int, now: datetime) -> tuple[OptOut, bool]:
         """Opt the subscriber out; returns the opt-out and whether this call changed anything."""
-        key = (subscriber.lower(), business_unit_id)
-        self._successful_unsubscribes[subscriber.lower()] += 1
+        key = (subscriber_key(subscriber), business_unit_id)
+        self._successful_unsubscribes[subscriber_key(subscriber)] += 1
         existing = self._opt_outs.get(key)
         if existing is not None:
             return existing, False
@@ -47,7 +56,7 @@ class OptOutStore:
         return opt_out, True
 
     def find(self, subscriber: str, business_unit_id: int) -> OptOut | None:
-        return self._opt_outs.get((subscriber.lower(), business_unit_id))
+        return self._opt_outs.get((subscriber_key(subscriber), business_unit_id))
 
     def all(self) -> list[OptOut]:
         return list(self._opt_outs.values())
@@ -55,3 +64,26 @@ class OptOutStore:
     def successful_unsubscribes(self) -> dict[str, int]:
         """Successful unsubscribe-all calls (single or batch) per lower-cased subscriber."""
         return dict(self._successful_unsubscribes)
+
+
+class WriteAttempts:
+    """Which subscribers (per business unit) a write has reached, for the quirk that cancels the first."""
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, int]] = set()
+
+    def first(self, subscriber: str, business_unit_id: int) -> bool:
+        """Note a write for the subscriber; True when it is the first since start or reset."""
+        key = (subscriber_key(subscriber), business_unit_id)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """What an API call can change: the opt-outs, and the writes seen so far (for the canceled quirk)."""
+
+    opt_outs: OptOutStore
+    write_attempts: WriteAttempts

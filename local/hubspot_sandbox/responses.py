@@ -1,4 +1,7 @@
-"""Response bodies, shaped as HubSpot's OpenAPI documents declare them."""
+"""Response bodies, shaped as HubSpot's OpenAPI documents declare them.
+
+Which body a call gets (and its top-level `status`) is decided in `operations`; here is only the shape.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from local.hubspot_sandbox.clock import iso_utc, utc_now
-from local.hubspot_sandbox.config import SandboxConfig
 from local.hubspot_sandbox.faults import FaultKind
 from local.hubspot_sandbox.opt_outs import SUBSCRIPTION_DEFINITIONS, OptOut
 from local.hubspot_sandbox.rate_limit import Policy
@@ -17,6 +19,13 @@ from local.hubspot_sandbox.validation import FieldError
 Json = dict[str, Any]
 
 SCOPES_LINK = "https://developers.hubspot.com/scopes"
+ACCOUNT_ID = 4_242_424  # the sandbox's one HubSpot account (portal), as named in 429 group names
+RATE_LIMIT_GROUPS = {
+    Policy.TEN_SECONDLY_ROLLING: f"publicapi:private-app-api-calls-ten-secondly:{ACCOUNT_ID}",
+    Policy.DAILY: f"publicapi:private-app-api-calls-daily:{ACCOUNT_ID}",
+}
+# When the other-brand-statuses quirk says another brand's opt-out happened: long before any test.
+OTHER_BRAND_OPTED_OUT_AT = "2024-01-02T03:04:05.000Z"
 FAULT_ERRORS: dict[FaultKind, tuple[str, str]] = {
     FaultKind.LOCKED: ("LOCKED", "The resource is locked; retry in at least 2 seconds."),
     FaultKind.MIGRATING: ("MIGRATION_IN_PROGRESS", "This account is being migrated; retry later."),
@@ -39,10 +48,23 @@ def error_body(message: str, category: str, **optional: Any) -> Json:
 
 
 def validation_error(errors: Sequence[FieldError]) -> Json:
+    """A 400; when the errors are about subscribers, `context` names them all, as in `errors[].context`."""
+    subscribers = [error.subscriber for error in errors if error.subscriber is not None]
+    context = {"context": {"subscriberIdString": subscribers}} if subscribers else {}
     return error_body(
         f"Invalid input: {' '.join(error.message for error in errors)}",
         "VALIDATION_ERROR",
         errors=[_error_detail(error) for error in errors],
+        **context,
+    )
+
+
+def already_unsubscribed_error(subscriber: str) -> Json:
+    """The 400 older HubSpot APIs gave a repeated unsubscribe (the already-unsubscribed-400 quirk)."""
+    return error_body(
+        f"{subscriber} is already unsubscribed.",
+        "VALIDATION_ERROR",
+        context={"subscriberIdString": [subscriber]},
     )
 
 
@@ -70,12 +92,15 @@ def missing_scopes_error(required: Iterable[str]) -> Json:
 
 
 def rate_limit_error(policy: Policy) -> Json:
-    limit = "daily" if policy is Policy.DAILY else "ten_secondly_rolling"
+    """HubSpot's documented 429 body (`requestId` documented, `groupName` seen with it), plus the
+    `category` the OpenAPI documents' Error schema requires of every error."""
     return error_body(
-        f"You have reached your {limit} limit.",
+        f"You have reached your {policy.value.lower()} limit.",
         "RATE_LIMITS",
         errorType="RATE_LIMIT",
         policyName=policy.value,
+        groupName=RATE_LIMIT_GROUPS[policy],
+        requestId=uuid.uuid4().hex,
     )
 
 
@@ -95,7 +120,7 @@ def method_not_allowed_error(method: str, allowed: Sequence[str]) -> Json:
 
 
 def batch_input_error(error: FieldError) -> Json:
-    """One invalid input of a partially applied batch: a `StandardError` inside a 207 body."""
+    """One invalid input of a batch: a `StandardError` in the answer's `errors`."""
     return {
         "status": "error",
         "category": "VALIDATION_ERROR",
@@ -106,10 +131,10 @@ def batch_input_error(error: FieldError) -> Json:
     }
 
 
-def envelope(results: list[Json], started_at: datetime, config: SandboxConfig, *, verbose: bool) -> Json:
-    """The result envelope every success shares; `requestedAt` only when verbose."""
+def envelope(results: list[Json], started_at: datetime, *, status: str, verbose: bool) -> Json:
+    """The result envelope every success shares: the schema's required fields, `requestedAt` when verbose."""
     body: Json = {
-        "status": "SUCCESS" if config.success_status_quirk else "COMPLETE",
+        "status": status,
         "results": results,
         "startedAt": iso_utc(started_at),
         "completedAt": iso_utc(utc_now()),
@@ -120,7 +145,7 @@ def envelope(results: list[Json], started_at: datetime, config: SandboxConfig, *
 
 
 def subscription_statuses(
-    subscriber: str, business_unit_id: int, opt_out: OptOut | None, *, reason: str | None, verbose: bool
+    subscriber: str, business_unit_id: int, opt_out: OptOut | None, *, reason: str | None
 ) -> list[Json]:
     """One `PublicStatus` per subscription type; `reason` is the setStatusSuccessReason of a write."""
     statuses = []
@@ -132,30 +157,41 @@ def subscription_statuses(
             "status": "UNSUBSCRIBED" if opt_out else "NOT_SPECIFIED",
             "source": "Communication Preferences API" if opt_out else "Sandbox default",
             "timestamp": iso_utc(opt_out.at if opt_out else utc_now()),
+            "subscriptionName": definition.name,
+            "businessUnitId": business_unit_id,
         }
         if reason is not None:
             status["setStatusSuccessReason"] = reason
-        if verbose:
-            status["subscriptionName"] = definition.name
-            status["businessUnitId"] = business_unit_id
         statuses.append(status)
     return statuses
 
 
-def wide_statuses(subscriber: str, opt_out: OptOut | None, *, verbose: bool) -> list[Json]:
-    """The `PublicWideStatus` list: one opt-out from all email, or nothing."""
+def wide_statuses(subscriber: str, opt_out: OptOut | None) -> list[Json]:
+    """The `PublicWideStatus` list: one opt-out from all email, or nothing.
+
+    The default brand's opt-out is `PORTAL_WIDE`, another brand's `BUSINESS_UNIT_WIDE`; both name
+    their `businessUnitId`.
+    """
     if opt_out is None:
         return []
-    status: Json = {
+    wide_status_type = "PORTAL_WIDE" if opt_out.business_unit_id == 0 else "BUSINESS_UNIT_WIDE"
+    return [_wide_status(subscriber, iso_utc(opt_out.at), wide_status_type, opt_out.business_unit_id)]
+
+
+def other_brand_status(subscriber: str, business_unit_id: int) -> Json:
+    """An opt-out from another brand than the one asked about (the other-brand-statuses quirk)."""
+    return _wide_status(subscriber, OTHER_BRAND_OPTED_OUT_AT, "BUSINESS_UNIT_WIDE", business_unit_id)
+
+
+def _wide_status(subscriber: str, timestamp: str, wide_status_type: str, business_unit_id: int) -> Json:
+    return {
         "subscriberIdString": subscriber,
         "channel": "EMAIL",
         "status": "UNSUBSCRIBED",
-        "timestamp": iso_utc(opt_out.at),
-        "wideStatusType": "PORTAL_WIDE" if opt_out.business_unit_id == 0 else "BUSINESS_UNIT_WIDE",
+        "timestamp": timestamp,
+        "wideStatusType": wide_status_type,
+        "businessUnitId": business_unit_id,
     }
-    if verbose:
-        status["businessUnitId"] = opt_out.business_unit_id
-    return [status]
 
 
 def _error_detail(error: FieldError) -> Json:

@@ -8,13 +8,13 @@ different path.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import unquote
 
 API_ROOT = "communication-preferences"
-VERSION_SEGMENT = re.compile(r"v4|\d{4}-(0[1-9]|1[0-2])")
+# The versions HubSpot publishes for these operations; any other version segment is a 404.
+VERSIONS = ("v4", "2026-03", "2026-09")
 SUBSCRIBER = "{subscriberIdString}"
 
 
@@ -63,7 +63,7 @@ def match_route(method: str, raw_path: str) -> Route | NoRoute:
     if len(segments) < 5 or segments[:2] != ["", API_ROOT] or segments[3] != "statuses":
         return NoRoute()
     version, rest = segments[2], tuple(segments[4:])
-    if not VERSION_SEGMENT.fullmatch(version):
+    if version not in VERSIONS:
         return NoRoute()
     for pattern, operations in ROUTES:
         if not _matches(pattern, rest):

@@ -77,7 +77,8 @@ class HubSpotSandbox(StartStop):
     def configure(self, **changes: Any) -> None:
         """Change settings at run time: any SandboxConfig field but host, port, tokens, log_requests.
 
-        Giving a seed restarts the fault and jitter sequences from it, so a run can be replayed.
+        `quirks` (a list of names) replaces the whole set. Giving a seed restarts the fault and
+        jitter sequences from it, so a run can be replayed.
         """
         with self._state.lock:
             self._state.apply_config(with_changes(self._state.config, changes), reseed="seed" in changes)

@@ -14,7 +14,7 @@ from local.hubspot_sandbox.calls import CallLog
 from local.hubspot_sandbox.clock import iso_utc
 from local.hubspot_sandbox.config import SandboxConfig, config_as_json
 from local.hubspot_sandbox.faults import FaultInjector
-from local.hubspot_sandbox.opt_outs import OptOutStore
+from local.hubspot_sandbox.opt_outs import Account, OptOutStore, WriteAttempts
 from local.hubspot_sandbox.rate_limit import RateLimiter, Rejection
 
 
@@ -37,6 +37,7 @@ class SandboxState:
         self.faults = FaultInjector(config.fault_rates, self.seed)
         self.jitter = random.Random(self.seed + 1)  # noqa: S311 - reproducible latency, not cryptography
         self.opt_outs = OptOutStore()
+        self.account = Account(self.opt_outs, WriteAttempts())
         self.calls = CallLog()
 
     def apply_config(self, config: SandboxConfig, *, reseed: bool = False) -> None:

@@ -150,7 +150,7 @@ def test_differing_idempotency_header_and_field_are_refused(function_stack):
 
 
 def test_a_rate_limit_is_a_429_with_retry_after(function_stack):
-    function_stack.hubspot.configure(fault_retry_after_s=30)
+    function_stack.hubspot.configure(fault_retry_after_s=30, quirks=["retry-after"])
     function_stack.hubspot.script_faults(["429"])
     response = post_unsubscribe({"subscriberIdString": "jane@example.com"})
     assert_hubspot_error(response, 429, "RATE_LIMITS")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from local.hubspot_sandbox import ALL_SCOPES, BatchInvalidMode, HubSpotSandbox
+from local.hubspot_sandbox import ALL_SCOPES, HubSpotSandbox
 from local.hubspot_sandbox.auth import WRITE
 from optout.deadline import Deadline
 from optout.hubspot.client import BatchAnswer, ClientConfig, HubSpotClient
@@ -115,8 +115,8 @@ def test_business_unit_and_version_are_sent_as_configured(hubspot_sandbox, hubsp
 
 
 def test_the_client_asks_for_detail_and_takes_hubspots_success_status(hubspot_sandbox, hubspot_token):
-    # Given a HubSpot that answers terse without verbose, and with status SUCCESS (its guide's)
-    hubspot_sandbox.configure(empty_results_unless_verbose=True, success_status_quirk=True)
+    # Given a HubSpot that answers terse without verbose (documented), and with status SUCCESS (its guide's)
+    hubspot_sandbox.configure(quirks=["success-status"])
     client = make_client(hubspot_sandbox, hubspot_token)
 
     # When a subscriber is unsubscribed
@@ -262,8 +262,8 @@ def test_retries_stop_at_the_deadline(hubspot_sandbox, hubspot_token):
 
 
 def test_retry_after_of_a_rate_limit_is_honoured(hubspot_sandbox, hubspot_token):
-    # Given a 429 asking to wait one second
-    hubspot_sandbox.configure(fault_retry_after_s=1)
+    # Given a 429 asking to wait one second (a Retry-After HubSpot has been seen to send)
+    hubspot_sandbox.configure(fault_retry_after_s=1, quirks=["retry-after"])
     hubspot_sandbox.script_faults(["429", "ok"])
     sleep = RecordingSleep()
     client = make_client(hubspot_sandbox, hubspot_token, sleep=sleep)
@@ -293,7 +293,7 @@ def test_a_long_rate_limit_wait_is_left_to_the_caller(hubspot_sandbox, hubspot_t
 
 def test_the_interval_header_is_the_wait_when_retry_after_is_missing(hubspot_sandbox, hubspot_token):
     # Given rolling-window 429s without Retry-After, in a 30 s window another container filled
-    hubspot_sandbox.configure(rate_limit=1, rate_window_ms=30_000, rate_limit_retry_after=False)
+    hubspot_sandbox.configure(rate_limit=1, rate_window_ms=30_000)
     make_client(hubspot_sandbox, hubspot_token).unsubscribe_all("first@example.com")
     client = make_client(hubspot_sandbox, hubspot_token)
 
@@ -372,9 +372,7 @@ def test_a_batch_is_split_into_chunks_and_each_input_mapped_to_its_result(hubspo
 
 def test_a_rejected_batch_is_narrowed_to_the_inputs_hubspot_named(hubspot_sandbox, hubspot_token):
     # Given a HubSpot that rejects a whole batch for one address it refuses
-    hubspot_sandbox.configure(
-        invalid_subscribers=r"^refused@", batch_invalid_mode=BatchInvalidMode.REJECT_BATCH
-    )
+    hubspot_sandbox.configure(invalid_subscribers=r"^refused@", quirks=["reject-batch"])
     client = make_client(hubspot_sandbox, hubspot_token)
 
     # When a batch holding that address is sent
@@ -390,7 +388,7 @@ def test_a_rejected_batch_is_narrowed_to_the_inputs_hubspot_named(hubspot_sandbo
 
 def test_a_partial_batch_answer_maps_errors_to_their_inputs(hubspot_sandbox, hubspot_token):
     # Given a HubSpot that answers 207 with per-input errors
-    hubspot_sandbox.configure(invalid_subscribers=r"^refused@", batch_invalid_mode=BatchInvalidMode.PARTIAL)
+    hubspot_sandbox.configure(invalid_subscribers=r"^refused@", quirks=["partial-207"])
     client = make_client(hubspot_sandbox, hubspot_token)
 
     # When a batch holding a refused address is sent

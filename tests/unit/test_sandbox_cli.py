@@ -2,7 +2,7 @@
 
 import pytest
 
-from local.hubspot_sandbox import FaultKind
+from local.hubspot_sandbox import FaultKind, Quirk
 from local.hubspot_sandbox.__main__ import build_parser
 
 
@@ -31,11 +31,15 @@ def test_the_defaults_match_the_config_defaults() -> None:
 
     # THEN the documented defaults apply
     assert (args.host, args.port, args.rate_limit, args.rate_window_ms) == ("127.0.0.1", 0, 190, 10_000)
-    assert (args.daily_limit, args.batch_max_inputs, args.batch_invalid_mode) == (
-        625_000,
-        100,
-        "reject-batch",
-    )
+    assert (args.daily_limit, args.batch_max_inputs, args.quirk) == (625_000, 100, [])
+
+
+def test_quirks_repeat() -> None:
+    # GIVEN / WHEN two quirks
+    args = build_parser().parse_args(["--quirk", "retry-after", "--quirk", "partial-207"])
+
+    # THEN both are parsed into their quirks
+    assert args.quirk == [Quirk.RETRY_AFTER, Quirk.PARTIAL_207]
 
 
 @pytest.mark.parametrize(
@@ -51,3 +55,13 @@ def test_malformed_flags_exit_with_a_usage_error(
     # THEN argparse exits 2 and says what was expected
     assert exit_info.value.code == 2
     assert "expected" in capsys.readouterr().err
+
+
+def test_an_unknown_quirk_exits_with_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN / WHEN a quirk the sandbox does not have
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["--quirk", "no-such-quirk"])
+
+    # THEN argparse exits 2 naming the flag
+    assert exit_info.value.code == 2
+    assert "--quirk" in capsys.readouterr().err

@@ -2,7 +2,7 @@
 
 import pytest
 
-from local.hubspot_sandbox import ALL_SCOPES, BatchInvalidMode, FaultKind, SandboxConfig
+from local.hubspot_sandbox import ALL_SCOPES, FaultKind, Quirk, SandboxConfig
 from local.hubspot_sandbox.config import config_as_json, with_changes
 
 
@@ -14,26 +14,39 @@ def test_the_defaults_are_a_professional_account() -> None:
     assert (config.host, config.port) == ("127.0.0.1", 0)
     assert (config.rate_limit, config.rate_window_ms, config.daily_limit) == (190, 10_000, 625_000)
     assert config.batch_max_inputs == 100
-    assert config.batch_invalid_mode is BatchInvalidMode.REJECT_BATCH
-    assert not config.empty_results_unless_verbose
-    assert not config.success_status_quirk
+    assert config.quirks == frozenset()
 
 
 def test_changes_from_json_are_coerced_to_their_types() -> None:
     # GIVEN the JSON an admin call would send
     changes = {
         "fault_rates": {"500": 0.25, "timeout": "0.5"},
-        "batch_invalid_mode": "partial",
+        "quirks": ["partial-207", "canceled", "partial-207"],
         "latency_ms": 5,
     }
 
     # WHEN applied
     config = with_changes(SandboxConfig(), changes)
 
-    # THEN the fault names and the mode became their enums
+    # THEN the fault and quirk names became their enums, the quirks a set
     assert config.fault_rates == {FaultKind.INTERNAL_ERROR: 0.25, FaultKind.TIMEOUT: 0.5}
-    assert config.batch_invalid_mode is BatchInvalidMode.PARTIAL
+    assert config.quirks == frozenset({Quirk.PARTIAL_207, Quirk.CANCELED})
+    assert config.has(Quirk.CANCELED)
+    assert not config.has(Quirk.PENDING)
     assert config.latency_ms == 5
+
+
+def test_quirks_given_at_start_as_a_list_become_a_set_and_a_change_replaces_it() -> None:
+    # GIVEN a config started with two quirks, one by name and one as a Quirk
+    config = SandboxConfig(quirks=["retry-after", Quirk.PENDING])
+
+    # WHEN the quirks are changed
+    changed = with_changes(config, {"quirks": ["canceled"]})
+
+    # THEN the start set is both, and the change replaced it rather than adding to it
+    assert config.quirks == frozenset({Quirk.RETRY_AFTER, Quirk.PENDING})
+    assert changed.quirks == frozenset({Quirk.CANCELED})
+    assert with_changes(changed, {"quirks": []}).quirks == frozenset()
 
 
 @pytest.mark.parametrize("name", ["host", "port", "tokens", "log_requests", "no_such_setting"])
@@ -53,11 +66,12 @@ def test_start_only_and_unknown_settings_cannot_change_at_run_time(name: str) ->
         {"latency_ms": -1},
         {"timeout_hang_s": "long"},
         {"fault_retry_after_s": -1},
-        {"rate_limit_retry_after": "yes"},
+        {"quirks": "retry-after"},
+        {"quirks": ["retry-after", "no-such-quirk"]},
+        {"quirks": 7},
         {"seed": 1.5},
         {"fault_rates": {"500": 2}},
         {"fault_rates": {"418": 0.1}},
-        {"batch_invalid_mode": "some"},
         {"invalid_subscribers": "("},
     ],
 )
@@ -88,12 +102,13 @@ def test_tokens_never_show_in_the_repr_or_the_json() -> None:
 
 
 def test_the_json_uses_the_names_changes_take() -> None:
-    # GIVEN a config with fault rates
-    config = SandboxConfig(fault_rates={FaultKind.LOCKED: 0.1})
+    # GIVEN a config with fault rates and quirks
+    config = SandboxConfig(fault_rates={FaultKind.LOCKED: 0.1}, quirks=["pending", "canceled"])
 
     # WHEN exported and fed back as changes
     exported = config_as_json(config)
 
-    # THEN it round-trips
+    # THEN it round-trips, the quirks as a sorted list of names
     assert exported["fault_rates"] == {"423": 0.1}
+    assert exported["quirks"] == ["canceled", "pending"]
     assert with_changes(SandboxConfig(), exported) == config

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from local.hubspot_sandbox import ALL_SCOPES, FaultKind, SandboxConfig
 from local.hubspot_sandbox.config import with_changes
-from local.hubspot_sandbox.opt_outs import OptOutStore
+from local.hubspot_sandbox.opt_outs import OptOutStore, WriteAttempts
 from local.hubspot_sandbox.state import SandboxState
 
 MOMENT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -22,6 +22,39 @@ def test_the_first_unsubscribe_changes_and_later_ones_keep_the_first_time() -> N
     assert (first_changed, again_changed) == (True, False)
     assert again == first
     assert (again.subscriber, again.at) == ("Crm@X.com", MOMENT)
+
+
+def test_subscribers_are_the_same_only_when_their_lower_case_is() -> None:
+    # GIVEN two addresses that casefold alike but lower-case differently, and a case variant
+    store = OptOutStore()
+
+    # WHEN each is unsubscribed
+    changed = [
+        store.unsubscribe_all(s, 0, MOMENT)[1] for s in ("straße@x.de", "strasse@x.de", "STRASSE@x.de")
+    ]
+
+    # THEN the first two are two subscribers, and the third is the second again
+    assert changed == [True, True, False]
+    assert [opt_out.subscriber for opt_out in store.all()] == ["straße@x.de", "strasse@x.de"]
+    assert store.find("STRASSE@X.DE", 0) is not None
+    assert store.successful_unsubscribes() == {"straße@x.de": 1, "strasse@x.de": 2}
+
+
+def test_a_write_attempt_is_first_once_per_subscriber_and_business_unit() -> None:
+    # GIVEN no writes yet
+    attempts = WriteAttempts()
+
+    # WHEN writes are noted for spellings of one subscriber, another brand and another subscriber
+    firsts = [
+        attempts.first("a@x.com", 0),
+        attempts.first("A@X.com", 0),
+        attempts.first("a@x.com", 7),
+        attempts.first("straße@x.de", 0),
+        attempts.first("strasse@x.de", 0),
+    ]
+
+    # THEN only a new subscriber and business unit is a first
+    assert firsts == [True, False, True, True, True]
 
 
 def test_opt_outs_are_per_business_unit() -> None:
@@ -90,6 +123,7 @@ def test_reset_restores_the_start() -> None:
     state.tokens.revoke("start-token")
     state.faults.script([FaultKind.DROP])
     state.opt_outs.unsubscribe_all("a@x.com", 0, MOMENT)
+    state.account.write_attempts.first("a@x.com", 0)
 
     # WHEN reset
     state.reset()
@@ -99,4 +133,6 @@ def test_reset_restores_the_start() -> None:
     assert state.tokens.scopes_of("start-token") == ALL_SCOPES
     assert state.faults.pending_script == []
     assert state.opt_outs.all() == []
+    assert state.account.opt_outs is state.opt_outs
+    assert state.account.write_attempts.first("a@x.com", 0)
     assert len(state.calls) == 0
