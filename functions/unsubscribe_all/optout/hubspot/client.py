@@ -27,7 +27,6 @@ from optout.hubspot.errors import (
     PermanentError,
     RateLimitedError,
     TransientError,
-    UnexpectedResponseError,
 )
 from optout.hubspot.pacing import RateLimitPacer, SlotWaitTooLongError
 from optout.hubspot.responses import (
@@ -156,19 +155,38 @@ class HubSpotClient:
     def unsubscribe_all(
         self, subscriber: str, *, business_unit_id: int | None = None, deadline: Deadline | None = None
     ) -> Unsubscribed:
-        """Unsubscribes one subscriber from all email; raises HubSpotError when it cannot say it did."""
+        """Unsubscribes one subscriber from all email; raises HubSpotError when it cannot say it did.
+
+        An answer that does not confirm the unsubscribe is checked with a status read; when that
+        shows HubSpot did not apply it (a CANCELED, say), the write is sent again, within the
+        retry policy and the deadline.
+        """
         deadline = deadline or Deadline.after(self.config.default_deadline_s)
         url = self._url(("statuses", subscriber, "unsubscribe-all"), business_unit_id)
-        try:
-            response = self._call(
-                "unsubscribe_all", method="POST", url=url, payload=None, inputs=1, deadline=deadline
+        attempt = 1
+        while True:
+            try:
+                response = self._call(
+                    "unsubscribe_all", method="POST", url=url, payload=None, inputs=1, deadline=deadline
+                )
+            except PermanentError as error:
+                if not is_already_unsubscribed(error.status or 0, error.body):
+                    raise
+                return already_unsubscribed(subscriber)
+            done = parse_unsubscribe_all(subscriber, response.body)
+            if done is not None:
+                return done
+            status = self.unsubscribe_all_status(
+                subscriber, business_unit_id=business_unit_id, deadline=deadline
             )
-        except PermanentError as error:
-            if not is_already_unsubscribed(error.status or 0, error.body):
-                raise
-            return already_unsubscribed(subscriber)
-        done = parse_unsubscribe_all(subscriber, response.body)
-        return done if done is not None else self._confirmed(subscriber, business_unit_id, deadline)
+            if status.unsubscribed_for(business_unit_id):
+                return confirmed_by_status(subscriber)
+            not_applied = TransientError(_NOT_CONFIRMED)
+            delay = self._retry.delay_before_retry(not_applied, attempt)
+            if delay is None or not deadline.allows(delay + MIN_ATTEMPT_S):
+                raise not_applied
+            self._sleep(delay)
+            attempt += 1
 
     def unsubscribe_all_status(
         self, subscriber: str, *, business_unit_id: int | None = None, deadline: Deadline | None = None
@@ -261,13 +279,6 @@ class HubSpotClient:
         answer.update(reading.failed)
         return reading.unconfirmed
 
-    def _confirmed(self, subscriber: str, business_unit_id: int | None, deadline: Deadline) -> Unsubscribed:
-        """An answer that did not confirm the unsubscribe, settled by reading HubSpot's status."""
-        status = self.unsubscribe_all_status(subscriber, business_unit_id=business_unit_id, deadline=deadline)
-        if status.unsubscribed_for(business_unit_id):
-            return confirmed_by_status(subscriber)
-        raise UnexpectedResponseError(_NOT_CONFIRMED)
-
     def _confirmed_batch(
         self, subscribers: Sequence[str], business_unit_id: int | None, deadline: Deadline
     ) -> BatchAnswer:
@@ -282,7 +293,7 @@ class HubSpotClient:
             elif status.unsubscribed_for(business_unit_id):
                 settled[subscriber] = confirmed_by_status(subscriber)
             else:
-                settled[subscriber] = UnexpectedResponseError(_NOT_CONFIRMED)
+                settled[subscriber] = TransientError(_NOT_CONFIRMED)
         return settled
 
     def _status_or_error(

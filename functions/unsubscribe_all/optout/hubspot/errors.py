@@ -127,7 +127,7 @@ class TransientError(HubSpotError):
 
 
 class UnexpectedResponseError(HubSpotError):
-    """A status or body this client does not know (a 405 or 409, say, or an answer it cannot confirm).
+    """A status or body this client does not know (a 405 or a 409, say).
 
     Retryable because the fault is usually configuration, not the request: the message waits
     for the fix instead of being parked as if the address were bad.
