@@ -1,8 +1,9 @@
-"""What goes wrong during a soak, and when: HubSpot faults, a token rotation, a store outage, cut-offs.
+"""What goes wrong in a soak, and when: HubSpot faults and quirks, a token rotation, a store outage, cut-offs.
 
 Times are seconds from the start of sending, scaled with the run's size (a small run squeezes
 the same events into less time). The sandbox injects faults at the issue's rates throughout,
-and first one of each kind in turn, so even a short run meets them all.
+and first one of each kind in turn, so even a short run meets them all; its quirks (what HubSpot
+was seen to do beyond its documents) are switched on one after the other while messages flow.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 
 from local.aws.resources import QUEUE, QueueOverrides, TemplateReader
 from local.hubspot_sandbox import ALL_SCOPES, HubSpotSandbox
+from local.hubspot_sandbox.quirks import Quirk
 from local.lifecycle import StartStop
 from local.soak.tcp_proxy import TcpProxy
 
@@ -45,6 +47,8 @@ class Timings:
     outage_at_s: float
     outage_s: float
     late_duplicates_at_s: float
+    quirks_from_s: float  # each quirk is on alone for quirk_s, one after the other, from then
+    quirk_s: float
     # The template's 180 s (6 x the function's 30 s) would make every retry wait 3 minutes; with a
     # shorter timeout, maxReceiveCount grows to keep the template's time before the DLQ.
     visibility_timeout_s: int
@@ -68,6 +72,8 @@ class Timings:
             outage_at_s=10.0 * scale,
             outage_s=10.0 * scale,
             late_duplicates_at_s=40.0 * scale,
+            quirks_from_s=15.0 * scale,
+            quirk_s=8.0 * scale,
             visibility_timeout_s=visibility,
             max_receive_count=math.ceil(template_receives * template_visibility / visibility),
             template_visibility_timeout_s=template_visibility,
@@ -120,6 +126,7 @@ class Chaos(StartStop):
         self._threads = [
             threading.Thread(target=self._rotate_token, name="soak-token-rotation", daemon=True),
             threading.Thread(target=self._store_outage, name="soak-store-outage", daemon=True),
+            threading.Thread(target=self._quirks_in_turn, name="soak-quirks", daemon=True),
         ]
         self._started_at = 0.0
 
@@ -174,3 +181,13 @@ class Chaos(StartStop):
         self._stopping.wait(self._timings.outage_s)
         self._proxy.serve()
         self._note(f"idempotency store back ({self._proxy.refused} connections refused)")
+
+    def _quirks_in_turn(self) -> None:
+        for number, quirk in enumerate(Quirk):
+            if not self._at(self._timings.quirks_from_s + number * self._timings.quirk_s):
+                return
+            self._sandbox.configure(quirks=[quirk.value])
+            self._note(f"HubSpot quirk on: {quirk.value}")
+        if self._at(self._timings.quirks_from_s + len(Quirk) * self._timings.quirk_s):
+            self._sandbox.configure(quirks=[])
+            self._note("HubSpot quirks off: answers as documented")

@@ -1,6 +1,7 @@
 """What the soak sends: valid requests, duplicates of them, malformed bodies and invalid addresses.
 
-Every valid request has its own idempotency key and its own address, so the sandbox's count of
+Every valid request has its own idempotency key and its own address (as HubSpot tells addresses
+apart: two in five are not ASCII, in pairs only a fold would merge), so the sandbox's count of
 successful unsubscribes per address is a count per key. A duplicate repeats an original's body
 exactly (same key): half right after it, so they usually share a batch, half late, once the
 originals have had time to finish ("minutes apart", scaled to the run). Each malformed or
@@ -51,8 +52,28 @@ MALFORMED = (
 INVALID_ADDRESSES = ("soak invalid {n}@example.com", "soak-{n}@@example.com", "soak-{n}@localhost")
 
 
+# Two in five addresses are not ASCII, in pairs a case fold or a Unicode normalisation would merge
+# (ß/ss, é composed/decomposed) but HubSpot's lower() keeps apart: each is its own subscriber.
+UNICODE_LOCAL_PARTS = (
+    "soak-straße-{pair}",
+    "soak-strasse-{pair}",
+    "soak-j\u00e9-{pair}",
+    "soak-je\u0301-{pair}",
+)
+UNICODE_SHARE_OF_TEN = 4
+
+
+def _address(run_id: str, number: int) -> str:
+    slot = number % 10
+    if slot >= UNICODE_SHARE_OF_TEN:
+        return f"soak-{number}.{run_id}@example.com"
+    local = UNICODE_LOCAL_PARTS[slot].format(pair=number // 10)
+    domain = "bücher.example" if number % 20 < 10 else "example.de"
+    return f"{local}.{run_id}@{domain}"
+
+
 def _valid(run_id: str, number: int) -> PlannedMessage:
-    address = f"soak-{number}.{run_id}@example.com"
+    address = _address(run_id, number)
     body = json.dumps({"subscriberIdString": address, "idempotencyKey": f"soak-{run_id}-{number}"})
     return PlannedMessage(body, Kind.VALID, address=address)
 

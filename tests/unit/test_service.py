@@ -184,3 +184,21 @@ def test_unguarded_items_claim_nothing_and_share_calls_by_request(domain):
     assert all(isinstance(outcome, Unsubscribed) for outcome in outcomes)
     assert domain.store.claims == 0
     assert domain.hubspot.successful_unsubscribes() == {"a@example.com": 1, "b@example.com": 1}
+
+
+def test_a_write_that_may_have_reached_hubspot_makes_the_next_attempt_read_first(domain):
+    # Given a write answered with a 502 (HubSpot may have carried it out), and a status read that fails
+    domain.hubspot.script_faults(["502", "503", "503", "503", "503"])
+    service = domain.service()
+    first = service.unsubscribe(item("jane@example.com"), deadline())
+    calls_before = len(domain.hubspot.calls())
+
+    # When the request comes again
+    second = service.unsubscribe(item("jane@example.com"), deadline())
+
+    # Then the first waited for a retry saying so, and the second read HubSpot's status before it
+    # wrote (the sandbox's 502 applied nothing, so it did write, once)
+    assert isinstance(first, RetryLater) and first.may_have_applied
+    assert isinstance(second, Unsubscribed)
+    assert operations(domain, since=calls_before) == ["read-unsubscribe-all", "unsubscribe-all"]
+    assert domain.hubspot.successful_unsubscribes() == {"jane@example.com": 1}

@@ -150,12 +150,17 @@ class Unsubscribed:
 
 @dataclass(frozen=True, slots=True)
 class RetryLater:
-    """It may succeed later; `retry_after_s` when the wait is known, `policy` for a rate limit."""
+    """It may succeed later; `retry_after_s` when the wait is known, `policy` for a rate limit.
+
+    `may_have_applied`: HubSpot may have carried the write out without anyone being able to tell;
+    the next attempt must read HubSpot's status before writing again.
+    """
 
     kind: RetryKind
     message: str
     retry_after_s: float | None = None
     policy: str | None = None
+    may_have_applied: bool = False
 
 
 @dataclass(frozen=True, slots=True)

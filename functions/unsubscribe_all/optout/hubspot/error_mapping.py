@@ -25,6 +25,7 @@ from optout.outcomes import RateLimitPolicy
 LOCKED_RETRY_AFTER_S = 2.0
 # HubSpot's own Node SDK waits this long after a 429 that says nothing else.
 DEFAULT_RATE_LIMIT_RETRY_AFTER_S = 10.0
+UNKNOWN_FATE_STATUSES = frozenset({500, 502, 504})
 _ALREADY_UNSUBSCRIBED = re.compile(r"already\s+(been\s+)?unsubscribed", re.IGNORECASE)
 _UTC_RESET = DailyReset()
 
@@ -84,5 +85,7 @@ def error_from_response(
     if status == 423:
         return TransientError(text, retry_after_s=max(retry_after or 0.0, LOCKED_RETRY_AFTER_S), **details)
     if status == 477 or status >= 500:
+        # A 503 (and a 477) refuse the call; a 500, 502 or 504 may come after HubSpot did the work.
+        details["may_have_applied"] = status in UNKNOWN_FATE_STATUSES
         return TransientError(text, retry_after_s=retry_after, **details)
     return UnexpectedResponseError(text, **details)
