@@ -110,8 +110,12 @@ class UnsubscribeService:
     ) -> Outcome:
         def work(after_lost_attempt: bool) -> Unsubscribed:
             # A lost attempt may have reached HubSpot: if HubSpot holds the opt-out, it is done.
-            if after_lost_attempt and (done := self._rule.done_before(item.request, deadline)):
-                return done
+            if after_lost_attempt:
+                held = self._rule.done_before(item.request, deadline)
+                if isinstance(held, RetryLater):
+                    raise NotDoneError(held)
+                if held is not None:
+                    return held
             outcome = send(item.request)
             if not isinstance(outcome, Unsubscribed):
                 raise NotDoneError(outcome)
