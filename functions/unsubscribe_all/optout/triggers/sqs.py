@@ -22,11 +22,11 @@ from optout.aws.dead_letters import DeadLetter, DeadLetterQueue
 from optout.aws.retry_schedule import RetrySchedule, ScheduledRetry
 from optout.deadline import Deadline
 from optout.domain.reporting import report
-from optout.domain.request import InvalidRequestError, UnsubscribeRequest
+from optout.domain.request import InvalidRequestError
 from optout.domain.service import UnsubscribeService, WorkItem
 from optout.observability import MetricsRecorder, logger
 from optout.outcomes import Outcome, Rejected, RetryKind, RetryLater
-from optout.triggers.message_body import parse_message_body
+from optout.triggers.message_body import QueueMessage, read_message_body
 
 # Time kept back from the invocation's remaining time to park, report and answer.
 SAFETY_MARGIN_S = 3.0
@@ -38,10 +38,36 @@ class RetryableRecordError(Exception):
     """Raised for a record SQS should deliver again (what BatchProcessor reports as failed)."""
 
 
-def identity_of(record: SQSRecord, request: UnsubscribeRequest) -> str:
-    if request.idempotency_key is not None:
-        return f"key:{request.idempotency_key}"
-    return f"sqs-message:{record.message_id}"
+NOT_REACHED = RetryLater(RetryKind.OUT_OF_TIME, "the invocation ran out of time before reading the message")
+
+
+def identity_of(record: SQSRecord, message: QueueMessage) -> str:
+    """The producer's key; else the id of the delivery SNS or EventBridge made; else the message's."""
+    if message.request.idempotency_key is not None:
+        return f"key:{message.request.idempotency_key}"
+    return message.delivery_id or f"sqs-message:{record.message_id}"
+
+
+def read_records(
+    records: list[SQSRecord], deadline: Deadline
+) -> tuple[list[WorkItem], dict[str, Rejected | RetryLater]]:
+    """Each record's work item, or why it has none; records the deadline does not reach are left
+    for a retry, so a flood of heavy bodies cannot spend the whole invocation on parsing."""
+    items: list[WorkItem] = []
+    others: dict[str, Rejected | RetryLater] = {}
+    for record in records:
+        if deadline.expired():
+            others[record.message_id] = NOT_REACHED
+            continue
+        try:
+            message = read_message_body(record.body)
+        except InvalidRequestError as error:
+            others[record.message_id] = Rejected(error.reason, error.message)
+            continue
+        items.append(
+            WorkItem(message.request, identity_of(record, message), correlation_id=record.message_id)
+        )
+    return items, others
 
 
 def _dead_letter(record: SQSRecord, rejected: Rejected) -> DeadLetter:
@@ -102,15 +128,10 @@ class SqsTrigger:
     ) -> dict[str, Outcome]:
         """Each record's outcome: parsed, carried out by the service, the rejected ones parked."""
         by_id = {record.message_id: record for record in records}
-        items: list[WorkItem] = []
-        outcomes: dict[str, Outcome] = {}
-        for record in records:
-            try:
-                request = parse_message_body(record.body)
-            except InvalidRequestError as error:
-                outcomes[record.message_id] = self._reported(record, Rejected(error.reason, error.message))
-                continue
-            items.append(WorkItem(request, identity_of(record, request), correlation_id=record.message_id))
+        items, others = read_records(records, deadline)
+        outcomes: dict[str, Outcome] = {
+            message_id: self._reported(by_id[message_id], outcome) for message_id, outcome in others.items()
+        }
         done = self._service.unsubscribe_many(items, deadline)
         outcomes.update((item.correlation_id, outcome) for item, outcome in zip(items, done, strict=True))
 
