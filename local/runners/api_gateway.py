@@ -3,8 +3,9 @@
 Routes are the function's `Type: Api` events in template.yaml; anything else gets API Gateway's
 403 `Missing Authentication Token`. A function that raises, times out, or answers something that
 is not a proxy response gets 502 `Internal server error`; one still running when the integration
-timeout (29 s unless lowered) ends gets 504. Not emulated: IAM authorisation (any caller is let in,
-as with `sam local start-api`), stage throttling, payload limits.
+timeout (29 s unless lowered) ends gets 504. A body over API Gateway's 10 MB gets 413, a
+Content-Length that is not a number 400, without invoking the function. Not emulated: IAM
+authorisation (any caller is let in, as with `sam local start-api`), stage throttling.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from local.runners.api_routes import RouteTable
 from local.runners.function_definition import ApiRoute
 from local.runners.lambda_invoker import InvocationStatus, LambdaInvoker
 from local.runners.rest_api_event import HttpAnswer, HttpRequest, http_answer, proxy_event
+from optout.whole_numbers import whole_number
 
 DEFAULT_PORT = 3000
 INTEGRATION_TIMEOUT_S = 29.0
@@ -32,6 +34,9 @@ MISSING_AUTHENTICATION_TOKEN = HttpAnswer.json(
 )
 INTERNAL_SERVER_ERROR = HttpAnswer.json(502, {"message": "Internal server error"})
 ENDPOINT_TIMED_OUT = HttpAnswer.json(504, {"message": "Endpoint request timed out"})
+PAYLOAD_LIMIT_BYTES = 10 * 1024 * 1024
+REQUEST_TOO_LONG = HttpAnswer.json(413, {"message": "Request Too Long"})
+BAD_CONTENT_LENGTH = HttpAnswer.json(400, {"message": "Bad Request"})
 
 
 class _ApiServer(ThreadingHTTPServer):
@@ -49,17 +54,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     timeout = CLIENT_SOCKET_TIMEOUT_S
 
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        request = HttpRequest(
-            method=self.command,
-            target=self.path,
-            headers=list(self.headers.items()),
-            body=self.rfile.read(length) if length else b"",
-            source_ip=self.client_address[0],
-            protocol=self.request_version,
-            port=self.server.server_address[1],
-        )
-        answer, request_id = self.server.gateway.answer(request)
+        answer, request_id = self._answer()
         self.send_response(answer.status)
         for name, value in answer.headers:
             self.send_header(name, value)
@@ -70,6 +65,23 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(answer.body)
+
+    def _answer(self) -> tuple[HttpAnswer, str | None]:
+        text = (self.headers.get("Content-Length") or "0").strip()
+        length = whole_number(text, maximum=PAYLOAD_LIMIT_BYTES)
+        if length is None:
+            too_long = text.isascii() and text.isdigit()
+            return (REQUEST_TOO_LONG if too_long else BAD_CONTENT_LENGTH), None
+        request = HttpRequest(
+            method=self.command,
+            target=self.path,
+            headers=list(self.headers.items()),
+            body=self.rfile.read(length) if length else b"",
+            source_ip=self.client_address[0],
+            protocol=self.request_version,
+            port=self.server.server_address[1],
+        )
+        return self.server.gateway.answer(request)
 
     def __getattr__(self, name: str) -> Callable[[], None]:
         # http.server calls do_<METHOD>; every method goes to the one handler (and may find no route).

@@ -14,6 +14,8 @@ MODULES_WITH_EXAMPLES = [
     "optout.domain.unsubscribe_rule",
     "optout.aws.idempotency_store",
     "optout.triggers.api",
+    "optout.printable",
+    "optout.whole_numbers",
 ]
 
 
