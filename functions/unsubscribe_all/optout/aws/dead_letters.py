@@ -3,10 +3,18 @@
 Such a message is not retried maxReceiveCount times first: it goes to the DLQ with its original
 body and the reason as message attributes, and only then is it acknowledged. A message that
 could not be parked is reported back, so the caller retries it instead of losing it.
+
+What producers wrote never makes the send fail: attribute values are escaped (`optout.printable`:
+a key name holding NUL, a lone surrogate, a newline or a bidi override reads back as its escape),
+and a body holding a character SQS does not carry (it allows #x9, #xA, #xD, #x20-#xD7FF,
+#xE000-#xFFFD and #x10000-#x10FFFF; others are refused or replaced with U+FFFD) is parked as
+base64 of its UTF-8, lone surrogates kept, with the attribute `bodyEncoding: base64`.
 """
 
 from __future__ import annotations
 
+import base64
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from optout.masking import mask_emails_in_text
 from optout.observability import logger
 from optout.outcomes import Reason
+from optout.printable import escape_unprintable
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -24,6 +33,10 @@ if TYPE_CHECKING:
 
 SEND_BATCH_LIMIT = 10
 MAX_DETAIL_LENGTH = 512
+MAX_ATTRIBUTE_LENGTH = 256
+BODY_ENCODING = "bodyEncoding"
+BASE64 = "base64"
+_NOT_FOR_SQS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +56,15 @@ def category_of(reason: Reason) -> str:
     return "hubspot" if reason is Reason.HUBSPOT_REJECTED else "idempotency"
 
 
-def _attribute(value: str) -> MessageAttributeValueTypeDef:
-    return {"DataType": "String", "StringValue": value or "-"}
+def _attribute(value: str, limit: int = MAX_ATTRIBUTE_LENGTH) -> MessageAttributeValueTypeDef:
+    return {"DataType": "String", "StringValue": escape_unprintable(value[:limit]) or "-"}
+
+
+def body_for_sqs(body: str) -> tuple[str, str | None]:
+    """The body as SQS can carry it, and its encoding when it had to be encoded."""
+    if body and not _NOT_FOR_SQS.search(body):
+        return body, None
+    return base64.b64encode(body.encode("utf-8", errors="surrogatepass")).decode("ascii"), BASE64
 
 
 class DeadLetterQueue:
@@ -62,9 +82,10 @@ class DeadLetterQueue:
 
     def _send(self, letters: Sequence[DeadLetter], failed_at: str) -> set[str]:
         entries = [_entry(str(index), letter, failed_at) for index, letter in enumerate(letters)]
+        by_entry = {entry["Id"]: letter for entry, letter in zip(entries, letters, strict=True)}
         try:
             response = self._sqs().send_message_batch(QueueUrl=self._queue_url, Entries=entries)
-        except (BotoCoreError, ClientError) as error:
+        except (BotoCoreError, ClientError, ValueError) as error:
             if len(letters) > 1:
                 # One letter SQS refuses (too large with its attributes, say) fails the whole
                 # request: each is sent alone, so only that one is left for retry.
@@ -74,21 +95,21 @@ class DeadLetterQueue:
         not_parked: set[str] = set()
         for failure in response.get("Failed", []):
             logger.error("the dead-letter queue refused a message", code=failure.get("Code"))
-            not_parked.add(letters[int(failure["Id"])].message_id)
+            not_parked.add(by_entry[failure["Id"]].message_id)
         return not_parked
 
 
 def _entry(entry_id: str, letter: DeadLetter, failed_at: str) -> SendMessageBatchRequestEntryTypeDef:
-    return {
-        "Id": entry_id,
-        "MessageBody": letter.body,
-        "MessageAttributes": {
-            "reason": _attribute(letter.reason.value),
-            "category": _attribute(category_of(letter.reason)),
-            "detail": _attribute(mask_emails_in_text(letter.detail)[:MAX_DETAIL_LENGTH]),
-            "sourceMessageId": _attribute(letter.message_id),
-            "sourceQueueArn": _attribute(letter.source_arn),
-            "receiveCount": _attribute(letter.receive_count),
-            "failedAt": _attribute(failed_at),
-        },
+    body, encoding = body_for_sqs(letter.body)
+    attributes = {
+        "reason": _attribute(letter.reason.value),
+        "category": _attribute(category_of(letter.reason)),
+        "detail": _attribute(mask_emails_in_text(letter.detail), MAX_DETAIL_LENGTH),
+        "sourceMessageId": _attribute(letter.message_id),
+        "sourceQueueArn": _attribute(letter.source_arn),
+        "receiveCount": _attribute(letter.receive_count),
+        "failedAt": _attribute(failed_at),
     }
+    if encoding is not None:
+        attributes[BODY_ENCODING] = _attribute(encoding)
+    return {"Id": entry_id, "MessageBody": body, "MessageAttributes": attributes}
