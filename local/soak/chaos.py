@@ -1,8 +1,10 @@
-"""What goes wrong during a soak, and when: HubSpot faults, a token rotation, a store outage, cut-offs.
+"""What goes wrong during a soak, and when: HubSpot faults, a token rotation, two store outages, cut-offs.
 
 Times are seconds from the start of sending, scaled with the run's size (a small run squeezes
 the same events into less time). The sandbox injects faults at the issue's rates throughout,
-and first one of each kind in turn, so even a short run meets them all.
+and first one of each kind in turn, so even a short run meets them all. The idempotency store
+goes down twice: once refusing connections, once accepting them and never answering (the
+slow-store form, which only the function's own timeouts and deadlines end).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class Timings:
     rotate_token_at_s: float
     outage_at_s: float
     outage_s: float
+    hang_at_s: float
+    hang_s: float
     late_duplicates_at_s: float
     # The template's 180 s (6 x the function's 30 s) would make every retry wait 3 minutes; with a
     # shorter timeout, maxReceiveCount grows to keep the template's time before the DLQ.
@@ -67,6 +71,8 @@ class Timings:
             rotate_token_at_s=5.0 * scale,
             outage_at_s=10.0 * scale,
             outage_s=10.0 * scale,
+            hang_at_s=30.0 * scale,
+            hang_s=10.0 * scale,
             late_duplicates_at_s=40.0 * scale,
             visibility_timeout_s=visibility,
             max_receive_count=math.ceil(template_receives * template_visibility / visibility),
@@ -97,8 +103,8 @@ class Chaos(StartStop):
     """Runs the token rotation and the store outage on their schedules, each on a thread of its own.
 
     The token is rotated once the function holds it (after HubSpot's first answer), so that the
-    old one is refused at least once; the outage starts while the function has a connection open
-    to the store, so that it cuts at least one, and lasts its full time from then.
+    old one is refused at least once; each outage starts while the function has a connection open
+    to the store, so that it meets at least one, and lasts its full time from then.
     """
 
     def __init__(
@@ -119,7 +125,7 @@ class Chaos(StartStop):
         self._stopping = threading.Event()
         self._threads = [
             threading.Thread(target=self._rotate_token, name="soak-token-rotation", daemon=True),
-            threading.Thread(target=self._store_outage, name="soak-store-outage", daemon=True),
+            threading.Thread(target=self._store_outages, name="soak-store-outages", daemon=True),
         ]
         self._started_at = 0.0
 
@@ -166,7 +172,7 @@ class Chaos(StartStop):
                 return False
         return True
 
-    def _store_outage(self) -> None:
+    def _store_outages(self) -> None:
         if not (self._at(self._timings.outage_at_s) and self._store_in_use()):
             return
         self._proxy.refuse()
@@ -174,3 +180,10 @@ class Chaos(StartStop):
         self._stopping.wait(self._timings.outage_s)
         self._proxy.serve()
         self._note(f"idempotency store back ({self._proxy.refused} connections refused)")
+        if not (self._at(self._timings.hang_at_s) and self._store_in_use()):
+            return
+        self._proxy.hang()
+        self._note("idempotency store hangs: DynamoDB connections accepted, never answered")
+        self._stopping.wait(self._timings.hang_s)
+        self._proxy.serve()
+        self._note(f"idempotency store answers again ({self._proxy.held} connections held unanswered)")

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from optout.aws.call_budget import CallBudget, NoTimeLeftError
+from optout.deadline import Deadline
 from optout.masking import mask_emails_in_text
 from optout.observability import logger
 from optout.outcomes import Reason
@@ -68,16 +70,20 @@ def body_for_sqs(body: str) -> tuple[str, str | None]:
 
 
 class DeadLetterQueue:
-    def __init__(self, queue_url: str, sqs: Callable[[], SQSClient]) -> None:
+    def __init__(
+        self, queue_url: str, sqs: Callable[[], SQSClient], budget: CallBudget | None = None
+    ) -> None:
         self._queue_url = queue_url
         self._sqs = sqs
+        self._budget = budget or CallBudget()
 
-    def park(self, letters: Sequence[DeadLetter]) -> set[str]:
-        """Sends the letters; returns the message ids that could not be parked."""
+    def park(self, letters: Sequence[DeadLetter], deadline: Deadline | None = None) -> set[str]:
+        """Sends the letters by the deadline; returns the message ids that could not be parked."""
         failed_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         not_parked: set[str] = set()
-        for start in range(0, len(letters), SEND_BATCH_LIMIT):
-            not_parked |= self._send(letters[start : start + SEND_BATCH_LIMIT], failed_at)
+        with self._budget.until(deadline):
+            for start in range(0, len(letters), SEND_BATCH_LIMIT):
+                not_parked |= self._send(letters[start : start + SEND_BATCH_LIMIT], failed_at)
         return not_parked
 
     def _send(self, letters: Sequence[DeadLetter], failed_at: str) -> set[str]:
@@ -86,7 +92,7 @@ class DeadLetterQueue:
         try:
             response = self._sqs().send_message_batch(QueueUrl=self._queue_url, Entries=entries)
         except (BotoCoreError, ClientError, ValueError) as error:
-            if len(letters) > 1:
+            if len(letters) > 1 and not isinstance(error, NoTimeLeftError):
                 # One letter SQS refuses (too large with its attributes, say) fails the whole
                 # request: each is sent alone, so only that one is left for retry.
                 return set().union(*(self._send([letter], failed_at) for letter in letters))

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from optout.aws.call_budget import CallBudget
 from optout.aws.dead_letters import DeadLetter, DeadLetterQueue
 from optout.aws.retry_schedule import RetrySchedule, ScheduledRetry
 from optout.deadline import Deadline
@@ -28,8 +29,10 @@ from optout.observability import MetricsRecorder, logger
 from optout.outcomes import Outcome, Rejected, RetryKind, RetryLater
 from optout.triggers.message_body import QueueMessage, read_message_body
 
-# Time kept back from the invocation's remaining time to park, report and answer.
+# Time kept back from the invocation's remaining time to park, report and answer; parking and
+# delaying retries stop short of the end by ANSWER_MARGIN_S, for the answer alone.
 SAFETY_MARGIN_S = 3.0
+ANSWER_MARGIN_S = 0.25
 # Added to the function's timeout before a duplicate held up by an in-progress record returns.
 IN_PROGRESS_MARGIN_S = 2.0
 
@@ -97,18 +100,23 @@ class SqsTrigger:
         dead_letters: DeadLetterQueue,
         retries: RetrySchedule,
         metrics: MetricsRecorder,
+        budget: CallBudget | None = None,
     ) -> None:
         self._service = service
         self._dead_letters = dead_letters
         self._retries = retries
         self._metrics = metrics
+        self._budget = budget or CallBudget()
 
     def handle(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         # Every invocation of the function starts with its timeout ahead of it.
         function_timeout_s = context.get_remaining_time_in_millis() / 1000
         deadline = Deadline.for_invocation(context, SAFETY_MARGIN_S)
+        finish = Deadline.for_invocation(context, ANSWER_MARGIN_S)
+        # The AWS calls made for the records (idempotency store, token) end by the deadline too.
+        self._budget.start_invocation(deadline)
         records = [SQSRecord(raw) for raw in event["Records"]]
-        outcomes = self._settle(records, deadline, function_timeout_s + IN_PROGRESS_MARGIN_S)
+        outcomes = self._settle(records, deadline, finish, function_timeout_s + IN_PROGRESS_MARGIN_S)
 
         def record_handler(record: SQSRecord) -> None:
             outcome = outcomes[record.message_id]
@@ -124,7 +132,7 @@ class SqsTrigger:
         return response
 
     def _settle(
-        self, records: list[SQSRecord], deadline: Deadline, in_progress_wait_s: float
+        self, records: list[SQSRecord], deadline: Deadline, finish: Deadline, in_progress_wait_s: float
     ) -> dict[str, Outcome]:
         """Each record's outcome: parsed, carried out by the service, the rejected ones parked."""
         by_id = {record.message_id: record for record in records}
@@ -140,7 +148,7 @@ class SqsTrigger:
             for id_, outcome in outcomes.items()
             if isinstance(outcome, Rejected)
         ]
-        for message_id in self._dead_letters.park(letters):
+        for message_id in self._dead_letters.park(letters, finish):
             outcomes[message_id] = self._reported(
                 by_id[message_id],
                 RetryLater(
@@ -154,7 +162,8 @@ class SqsTrigger:
                 for message_id, outcome in outcomes.items()
                 if isinstance(outcome, RetryLater)
                 and (after_s := _retry_after(outcome, in_progress_wait_s)) is not None
-            ]
+            ],
+            finish,
         )
         return outcomes
 
