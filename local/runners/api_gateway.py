@@ -15,6 +15,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from local.aws.call_log import AwsCall, CallLog, principal_of
+from local.aws.moto_endpoint import REGION
 from local.lifecycle import StartStop
 from local.runners.api_routes import RouteTable
 from local.runners.function_definition import ApiRoute
@@ -23,6 +25,7 @@ from local.runners.rest_api_event import HttpAnswer, HttpRequest, http_answer, p
 from optout.whole_numbers import whole_number
 
 DEFAULT_PORT = 3000
+API_ID = "local-api"  # what stands for the REST API's id in execute-api ARNs
 INTEGRATION_TIMEOUT_S = 29.0
 # An idle or slow client cannot hold a request thread (and so a clean stop) for longer than this.
 CLIENT_SOCKET_TIMEOUT_S = 10.0
@@ -103,8 +106,11 @@ class ApiGateway(StartStop):
         host: str = "127.0.0.1",
         port: int = DEFAULT_PORT,
         integration_timeout_s: float = INTEGRATION_TIMEOUT_S,
+        calls: CallLog | None = None,
     ) -> None:
+        """`calls`: where the operator CLI's requests are recorded as execute-api:Invoke calls."""
         self._invoker = invoker
+        self._calls = calls
         self._integration_timeout_s = integration_timeout_s
         self._routes = RouteTable(routes)
         self._stage = stage
@@ -144,6 +150,7 @@ class ApiGateway(StartStop):
         match = self._routes.match(request.method, request.target.split("?", 1)[0])
         if match is None:
             return MISSING_AUTHENTICATION_TOKEN, None
+        self._record(request)
         event = proxy_event(request, match, self._stage)
         request_id: str = event["requestContext"]["requestId"]
         function_timeout_s = self._invoker.function.timeout_s
@@ -157,3 +164,13 @@ class ApiGateway(StartStop):
             return ENDPOINT_TIMED_OUT, request_id
         answer = http_answer(invocation.response) if invocation.status is InvocationStatus.RETURNED else None
         return answer or INTERNAL_SERVER_ERROR, request_id
+
+    def _record(self, request: HttpRequest) -> None:
+        """A named caller's request, as the execute-api:Invoke call IAM authorises on AWS."""
+        user_agent = next((value for name, value in request.headers if name.lower() == "user-agent"), "")
+        principal = principal_of(user_agent)
+        if self._calls is None or principal is None:
+            return
+        path = request.target.split("?", 1)[0]
+        resources = (("ApiId", API_ID), ("Method", request.method), ("Path", path), ("Stage", self._stage))
+        self._calls.record(AwsCall(principal, "execute-api", REGION, "Invoke", resources))

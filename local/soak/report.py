@@ -55,6 +55,10 @@ def report_lines(run: SoakRun) -> list[str]:
             f"  DLQ: {len(evidence.letters)} letters for {len(parked)} messages"
             f" ({twice} parked twice: redelivered while the invocation that parked them still ran)"
         )
+        lines.append(
+            f"  permissions: {run.aws_calls_checked} distinct AWS calls of the function and Lambda's"
+            " polling checked against template.yaml"
+        )
     lines += [f"  FAILED: {problem}" for problem in run.verdict.problems]
     lines.append(run.verdict.final_line())
     return lines

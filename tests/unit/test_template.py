@@ -549,7 +549,9 @@ def test_alarms_watch_the_right_metric(resources: Json, alarm: str, expected: tu
 NOTIFY = [{"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}]
 
 
-def test_every_alarm_notifies_the_given_topic_or_the_one_the_stack_creates(template: Json, resources: Json) -> None:
+def test_every_alarm_notifies_the_given_topic_or_the_one_the_stack_creates(
+    template: Json, resources: Json
+) -> None:
     # GIVEN every alarm of the template
     alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
     assert len(alarms) == 5
@@ -581,7 +583,10 @@ def test_the_alarm_topic_takes_cloudwatch_s_alarms_of_this_stack_and_an_optional
     )
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     assert statement["Condition"]["ArnLike"] == {
-        "aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-*"}
+        "aws:SourceArn": {
+            "Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}"
+            ":alarm:${AWS::StackName}-*"
+        }
     }
     # AND the email, when given, is subscribed (only to the stack's own topic)
     assert subscription["Condition"] == "HasAlarmEmail"
@@ -592,11 +597,16 @@ def test_the_alarm_topic_takes_cloudwatch_s_alarms_of_this_stack_and_an_optional
     }
     assert template["Parameters"]["AlarmEmail"]["Default"] == ""
     assert template["Conditions"]["HasAlarmEmail"] == {
-        "Fn::And": [{"Condition": "CreateAlarmTopic"}, {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}]
+        "Fn::And": [
+            {"Condition": "CreateAlarmTopic"},
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]},
+        ]
     }
 
 
-def test_dlq_age_alarm_fires_a_week_before_sqs_deletes_the_oldest_opt_out(template: Json, resources: Json) -> None:
+def test_dlq_age_alarm_fires_a_week_before_sqs_deletes_the_oldest_opt_out(
+    template: Json, resources: Json
+) -> None:
     # GIVEN the DLQ's retention and the alarm on its oldest message
     retention = resources["UnsubscribeDeadLetterQueue"]["Properties"]["MessageRetentionPeriod"]
     properties = resources["DeadLetterQueueAgeAlarm"]["Properties"]
@@ -678,8 +688,9 @@ def test_outputs_are_the_contract(template: Json) -> None:
     # GIVEN the template's outputs
     outputs = template["Outputs"]
     # WHEN their names and values are read
-    # THEN they are the agreed seven, the URLs and ARNs of this stack's resources
+    # THEN they are the agreed eight, the URLs and ARNs of this stack's resources and the operators' policy
     assert set(outputs) == {
+        "OperatorPolicyArn",
         "ApiUrl",
         "QueueUrl",
         "QueueArn",

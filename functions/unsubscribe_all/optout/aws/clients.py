@@ -20,8 +20,12 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
+# In the User-Agent of every call ("app/..."), so CloudTrail (and the local permission check)
+# can tell the function's calls from others made with the same role.
+USER_AGENT_APP_ID = "hubspot-unsubscribe-all"
 # Short attempts, so the budget can end a call by its deadline; retries only while they fit.
 _CONFIG = Config(
+    user_agent_appid=USER_AGENT_APP_ID,  # type: ignore[call-arg]  # botocore-stubs lag botocore
     connect_timeout=CONNECT_TIMEOUT_S,
     read_timeout=READ_TIMEOUT_S,
     retries={"mode": "standard", "max_attempts": 3},
