@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from local.aws.moto_endpoint import MotoEndpoint
+from local.aws.permissions import check_stack_calls, moto_lookup
 from local.aws.resources import (
     LocalResources,
     QueueOverrides,
@@ -81,14 +82,20 @@ def queue_overrides() -> QueueOverrides:
 
 @pytest.fixture
 def function_stack(
+    *,
     aws: boto3.session.Session,
+    moto_endpoint: MotoEndpoint,
     hubspot_sandbox: HubSpotSandbox,
     hubspot_token: str,
     queue_overrides: QueueOverrides,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[FunctionStack]:
     """A fresh stack per test, with the function's environment set in os.environ, and a cold
-    container: the handler builds its runtime from that environment on the first invocation."""
+    container: the handler builds its runtime from that environment on the first invocation.
+
+    Afterwards, every AWS call the function, the event source and the operator CLI made on the
+    stack's resources is checked against the policies template.yaml gives them (IAM is not
+    enforced locally): a call it does not allow fails the test."""
     import app  # noqa: PLC0415 - only after pytest_configure has set Powertools' environment
 
     reader = TemplateReader.from_file()
@@ -100,9 +107,12 @@ def function_stack(
         monkeypatch.setenv(name, value)
     app.current_runtime.cache_clear()
     app.current_api.cache_clear()
+    moto_endpoint.calls.clear()
     yield FunctionStack(resources, environment, hubspot_sandbox, aws)
     app.current_runtime.cache_clear()
     app.current_api.cache_clear()
+    problems = check_stack_calls(moto_endpoint.calls.calls(), resources, moto_lookup(aws, moto_endpoint.url))
+    assert not problems, "AWS calls template.yaml does not allow:\n" + "\n".join(map(str, problems))
 
 
 @pytest.fixture

@@ -62,6 +62,7 @@ class SoakRun:
     drained: bool = False
     evidence: Evidence | None = None
     verdict: Verdict = field(default_factory=Verdict)
+    aws_calls_checked: int = 0  # distinct calls checked against template.yaml's policies
 
 
 @contextlib.contextmanager
@@ -206,6 +207,11 @@ def run_queue_soak(
                 (output_dir / "queue-receive-counts.json").write_text(receives, encoding="utf-8")
                 keep_hubspot_calls(output_dir, stack.sandbox, run)
             run.verdict = judge(run.planned, run.message_ids, run.evidence, leaks)
+            run.aws_calls_checked = len(stack.moto.calls.calls())
+            run.verdict.note(
+                "AWS calls template.yaml does not allow",
+                [str(problem) for problem in stack.aws_calls_not_allowed()],
+            )
             if not run.drained:
                 run.verdict.problems.insert(0, f"the queue did not drain within {drain_timeout_s:.0f} s")
     return run

@@ -12,6 +12,7 @@ import pytest
 
 from local.aws.moto_endpoint import REGION
 from local.runners.api_gateway import ApiGateway
+from local.runners.sqs_event_source import CLIENT_CONFIG as EVENT_SOURCE_CLIENT
 from local.runners.sqs_event_source import QueueRef, SqsEventSource
 from operator_cli.batch_sender import BatchSender
 from operator_cli.email_file import Address
@@ -27,7 +28,7 @@ class CrashError(Exception):
 
 
 def test_a_batch_enqueued_twice_costs_one_hubspot_call_per_address_and_status_reads_it_back(
-    function_stack, function_definition, lambda_invoker, tmp_path, capsys
+    *, function_stack, function_definition, lambda_invoker, moto_endpoint, tmp_path, capsys
 ):
     # Given the function behind its local queue trigger and API, and a list of 25 addresses
     resources = function_stack.resources
@@ -36,11 +37,12 @@ def test_a_batch_enqueued_twice_costs_one_hubspot_call_per_address_and_status_re
     path.write_text("".join(f"{address}\n" for address in addresses))
     queue = QueueRef(resources.queue_url, resources.queue_arn, REGION)
     sqs = function_stack.session.client("sqs")
+    # Lambda's polling and the API's execute-api:Invoke are checked against the template too
+    polling = function_stack.session.client("sqs", config=EVENT_SOURCE_CLIENT)
+    routes, stage = function_definition.api_routes, function_definition.api_stage
     with (
-        SqsEventSource(sqs, queue, lambda_invoker, function_definition.sqs_trigger) as source,
-        ApiGateway(
-            lambda_invoker, function_definition.api_routes, function_definition.api_stage, port=0
-        ) as api,
+        SqsEventSource(polling, queue, lambda_invoker, function_definition.sqs_trigger) as source,
+        ApiGateway(lambda_invoker, routes, stage, port=0, calls=moto_endpoint.calls) as api,
     ):
         state = write_local_state(tmp_path, sqs.meta.endpoint_url, resources, api_url=api.url)
         acknowledged: list[Sequence[Address]] = []
@@ -76,6 +78,11 @@ def test_a_batch_enqueued_twice_costs_one_hubspot_call_per_address_and_status_re
             "leaver.15@example.com: UNSUBSCRIBED from all email (the default business unit)"
             in capsys.readouterr().out.splitlines()
         )
+        # (a call the function_stack fixture checks against the OperatorPolicy, as every other)
+        invoked = [call for call in moto_endpoint.calls.calls() if call.service == "execute-api"]
+        assert [(call.principal, call.parameter("Method")) for call in invoked] == [
+            ("unsubscribe-all-cli", "GET")
+        ]
 
 
 def test_addresses_only_a_fold_makes_equal_are_two_opt_outs_each_sent_as_its_exact_string(

@@ -38,6 +38,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
+from optout.aws.call_budget import ATTEMPT_S, CallBudget
 from optout.deadline import Deadline
 from optout.observability import logger
 from optout.outcomes import Rejected, RetryLater, Unsubscribed
@@ -178,9 +179,16 @@ class _ClaimKeepingPersistence(DynamoDBPersistenceLayer):
 class DynamoDBIdempotencyStore:
     """Powertools idempotency on DynamoDB, its persistence layer built on first use."""
 
-    def __init__(self, table_name: str, ttl_s: int, dynamodb: Callable[[], DynamoDBClient]) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        ttl_s: int,
+        dynamodb: Callable[[], DynamoDBClient],
+        budget: CallBudget | None = None,
+    ) -> None:
         self._table_name = table_name
         self._dynamodb = dynamodb
+        self._budget = budget or CallBudget()
         self.config = IdempotencyConfig(
             event_key_jmespath="identity",
             payload_validation_jmespath="fingerprint",
@@ -206,7 +214,8 @@ class DynamoDBIdempotencyStore:
 
         self._takeovers.forget()
         try:
-            record = self._guarded_function()(payload=_payload(claim), work=tracked_work)
+            with self._budget.until(deadline):
+                record = self._guarded_function()(payload=_payload(claim), work=tracked_work)
         except IdempotencyValidationError:
             return Refusal.KEY_REUSED
         except IdempotencyAlreadyInProgressError:
@@ -222,22 +231,25 @@ class DynamoDBIdempotencyStore:
         """Stores a success again after its first write failed (a store outage).
 
         If it never is, only a later duplicate of this identity would reach HubSpot again, and
-        taking over the expired claim makes that one read HubSpot's status first.
+        taking over the expired claim makes that one read HubSpot's status first. An attempt starts
+        only while one can end before the deadline.
         """
         delay = LATE_RECORD_FIRST_DELAY_S
-        while True:
+        failure = "no time left"
+        while deadline.allows(ATTEMPT_S):
             try:
-                self._persistence_layer().save_success(data=_payload(claim), result=done.to_record())
+                with self._budget.until(deadline):
+                    self._persistence_layer().save_success(data=_payload(claim), result=done.to_record())
             except Exception as error:
-                if not deadline.allows(delay):
-                    logger.warning(
-                        "unsubscribed but could not record it for idempotency", error=type(error).__name__
-                    )
-                    return False
+                failure = type(error).__name__
             else:
                 return True
+            if not deadline.allows(delay + ATTEMPT_S):
+                break
             time.sleep(delay)
             delay *= 2
+        logger.warning("unsubscribed but could not record it for idempotency", error=failure)
+        return False
 
     def _persistence_layer(self) -> DynamoDBPersistenceLayer:
         with self._lock:
