@@ -12,8 +12,11 @@ from optout.aws.call_budget import CallBudget
 from optout.aws.clients import AwsClients
 from optout.aws.dead_letters import DeadLetterQueue
 from optout.aws.idempotency_store import DynamoDBIdempotencyStore
+from optout.aws.link_key import KmsLinkKey
+from optout.aws.opt_out_queue import OptOutQueue
 from optout.aws.retry_schedule import RetrySchedule
 from optout.aws.token_secret import SecretsManagerTokenSource
+from optout.domain.one_click import OneClickLinks
 from optout.domain.service import UnsubscribeService
 from optout.domain.unsubscribe_rule import UnsubscribeRule
 from optout.hubspot.client import CallRecord, HubSpotClient
@@ -32,6 +35,7 @@ class Runtime:
     service: UnsubscribeService
     sqs: SqsTrigger
     aws_budget: CallBudget  # the deadline every AWS call of an invocation ends by
+    one_click: OneClickLinks | None  # None: the stack has no key or queue for one-click links
 
     @classmethod
     def from_settings(cls, settings: Settings, aws: AwsClients | None = None) -> Runtime:
@@ -75,4 +79,19 @@ class Runtime:
             metrics,
             aws.budget,
         )
-        return cls(settings=settings, store=store, service=service, sqs=sqs, aws_budget=aws.budget)
+        return cls(
+            settings=settings,
+            store=store,
+            service=service,
+            sqs=sqs,
+            aws_budget=aws.budget,
+            one_click=_one_click_links(settings, aws),
+        )
+
+
+def _one_click_links(settings: Settings, aws: AwsClients) -> OneClickLinks | None:
+    config = settings.one_click
+    if config.key_id is None or settings.source_queue_url is None:
+        return None
+    key = KmsLinkKey(config.key_id, config.encryption_context, aws.kms)
+    return OneClickLinks(key, OptOutQueue(settings.source_queue_url, aws.sqs), config.max_age_days)
