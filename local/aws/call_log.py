@@ -21,8 +21,11 @@ from urllib.parse import parse_qs
 
 # The parameters that name what a call acts on, in the services the function and the CLI use.
 RESOURCE_PARAMETERS = frozenset(
-    {"QueueUrl", "QueueName", "TableName", "SecretId", "StackName", "SourceArn", "DestinationArn"}
+    {"QueueUrl", "QueueName", "TableName", "SecretId", "StackName", "SourceArn", "DestinationArn", "KeyId"}
 )
+# A KMS call's encryption context, which key policies' conditions read: kept as
+# `EncryptionContext:<key>` parameters.
+ENCRYPTION_CONTEXT = "EncryptionContext"
 _APP_ID = re.compile(r"(?:^|\s)app/(\S+)")
 _SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([^/,]+)/([^/,]+)/aws4_request")
 
@@ -32,10 +35,10 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 @dataclass(frozen=True, order=True)
 class AwsCall:
     principal: str  # the caller's app id
-    service: str  # the SigV4 signing name: sqs, dynamodb, secretsmanager, cloudformation
+    service: str  # the SigV4 signing name: sqs, dynamodb, secretsmanager, kms, cloudformation
     region: str
     operation: str  # as the API names it: SendMessageBatch, PutItem, ...
-    resources: tuple[tuple[str, str], ...]  # (parameter, value), sorted
+    resources: tuple[tuple[str, str], ...]  # (parameter, value), sorted; a KMS call's context too
 
     def parameter(self, name: str) -> str | None:
         return dict(self.resources).get(name)
@@ -84,14 +87,15 @@ def call_of(principal: str, headers: dict[str, str], body: bytes) -> AwsCall | N
         form = parse_qs(body.decode("utf-8", errors="replace"))
         parameters = {name: values[0] for name, values in form.items()}
         operation = str(parameters.get("Action", ""))
-    resources = tuple(
-        sorted(
-            (name, value)
-            for name, value in parameters.items()
-            if name in RESOURCE_PARAMETERS and isinstance(value, str)
-        )
-    )
-    return AwsCall(principal, service, region, operation, resources)
+    named = [
+        (name, value)
+        for name, value in parameters.items()
+        if name in RESOURCE_PARAMETERS and isinstance(value, str)
+    ]
+    context = parameters.get(ENCRYPTION_CONTEXT)
+    if isinstance(context, dict):
+        named += [(f"{ENCRYPTION_CONTEXT}:{key}", str(value)) for key, value in context.items()]
+    return AwsCall(principal, service, region, operation, tuple(sorted(named)))
 
 
 def recording(app: WsgiApp, log: CallLog) -> WsgiApp:
