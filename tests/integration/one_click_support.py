@@ -2,6 +2,7 @@
 
 Requests are API Gateway proxy events handed to the real handler (`function_harness.invoke`);
 the queue is drained by invoking the handler with what SQS delivers, as the event source does.
+`served` puts the function behind the local REST API and SQS event source, for tests over HTTP.
 """
 
 from __future__ import annotations
@@ -10,15 +11,23 @@ import base64
 import json
 import socket
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 import app
+from local.aws.call_log import CallLog
 from local.aws.moto_endpoint import REGION
+from local.runners.api_gateway import ApiGateway
+from local.runners.function_definition import FunctionDefinition
+from local.runners.lambda_invoker import LambdaInvoker
 from local.runners.sqs_batch import sqs_event
+from local.runners.sqs_event_source import CLIENT_CONFIG as EVENT_SOURCE_CLIENT
+from local.runners.sqs_event_source import QueueRef, SqsEventSource
 from optout.domain.one_click import PURPOSE, LinkSubject, token_text
 from tests.conftest import FunctionStack
 from tests.integration.function_harness import api_event, invoke
@@ -135,3 +144,25 @@ def refusing_endpoint() -> str:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{unused.getsockname()[1]}"
+
+
+@dataclass(frozen=True)
+class Served:
+    """The function behind the local REST API and the local SQS event source, as `make run` serves it."""
+
+    api_url: str
+    event_source: SqsEventSource
+
+
+@contextmanager
+def served(
+    stack: FunctionStack, function: FunctionDefinition, invoker: LambdaInvoker, calls: CallLog
+) -> Iterator[Served]:
+    """`calls`: where the CLI's signed requests are recorded as execute-api:Invoke (the permission check)."""
+    queue = QueueRef(stack.resources.queue_url, stack.resources.queue_arn, REGION)
+    polling = stack.session.client("sqs", config=EVENT_SOURCE_CLIENT)
+    with (
+        SqsEventSource(polling, queue, invoker, function.sqs_trigger) as source,
+        ApiGateway(invoker, function.api_routes, function.api_stage, port=0, calls=calls) as api,
+    ):
+        yield Served(api.url, source)
