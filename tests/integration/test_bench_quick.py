@@ -24,6 +24,7 @@ FIGURES = (
     "peak_rss_batch_of_100",
     "cold_start",
     "package_size",
+    "one_click_latency",
 )
 MACHINE = ("cores", "cpu_model", "python", "platform")
 
