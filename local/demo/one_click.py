@@ -97,9 +97,7 @@ def run_one_click(stack: LocalStack, deadline: float) -> OneClickDemo:
     )
     for label, body, content_type in clicks:
         status, _ = _request(demo.url, "POST", body, content_type)
-        demo.lines.append(
-            f"  {label:<44}{status}, opt-out queued" if status == 200 else f"  {label}: {status}"
-        )
+        demo.lines.append(f"  {label:<36}{status}" + (", opt-out queued" if status == 200 else ""))
         if status != 200:
             demo.problems.append(label)
 
