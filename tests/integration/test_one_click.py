@@ -433,3 +433,36 @@ def test_a_queue_that_cannot_be_reached_is_503(function_stack):
 
     # Then the click is not confirmed: the provider or the person is told to try again
     assert "try again" in assert_html_page(response, 503).lower()
+
+
+def test_a_provider_sending_lower_case_header_names_is_understood(function_stack):
+    # Given a link, and a click as HTTP/2 clients send it (header names in lower case)
+    token = token_of(mint("h2@example.com"))
+    event = api_event(
+        "POST", f"/one-click/{token}", body=MULTIPART_BODY, resource="/one-click/{token}", headers={}
+    )
+    event["headers"] = {"content-type": MULTIPART, "host": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"}
+    event["multiValueHeaders"] = {name: [value] for name, value in event["headers"].items()}
+
+    # When it is posted, then it is a one-click request like any other
+    assert assert_html_page(invoke(event), 200)
+    assert [body["subscriberIdString"] for body in drain(function_stack)] == ["h2@example.com"]
+
+
+def test_what_the_function_logs_of_links_holds_no_address(function_stack, function_logs):
+    # Given a link minted, opened, clicked, refused and carried out
+    token = token_of(mint("quiet.person@example.com"))
+    open_page(token)
+    click(token)
+    click(token[:-2])
+    drain(function_stack)
+
+    # When the function's logs are read
+    logs = function_logs.getvalue()
+
+    # Then they tell what happened with the address masked, and never the address or the token
+    assert "one-click opt-out queued" in logs
+    assert "one-click request refused" in logs
+    assert "q***@example.com" in logs
+    assert "quiet.person" not in logs
+    assert token not in logs

@@ -15,6 +15,8 @@ from http import HTTPStatus
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from hypothesis import given
+from hypothesis import strategies as st
 
 from optout.domain.one_click import (
     DAY_S,
@@ -291,3 +293,24 @@ def test_the_refusal_pages_statuses():
     assert refused_page(Refusal.NOT_OURS).status is HTTPStatus.NOT_FOUND
     assert refused_page(Refusal.MALFORMED).status is HTTPStatus.NOT_FOUND
     assert not_one_click_page("t").status is HTTPStatus.BAD_REQUEST
+
+
+# --- anything at all -----------------------------------------------------------------------------
+
+
+def _read(text: str) -> bytes | Refusal:
+    try:
+        return token_bytes(text)
+    except LinkRefusedError as refused:
+        return refused.refusal
+
+
+@given(st.text(max_size=3000))
+def test_any_text_is_a_token_or_refused_as_malformed_never_anything_else(text):
+    read = _read(text)
+    assert read is Refusal.MALFORMED or (isinstance(read, bytes) and token_text(read) == text)
+
+
+@given(st.one_of(st.none(), st.text(max_size=200)), st.binary(max_size=MAX_BODY_BYTES))
+def test_any_body_under_any_content_type_is_read_without_raising(content_type, body):
+    assert says_one_click(content_type, body) in {True, False}
