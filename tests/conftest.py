@@ -21,6 +21,8 @@ from local.aws.resources import (
     function_environment,
 )
 from local.hubspot_sandbox import ALL_SCOPES, HubSpotSandbox, SandboxConfig
+from local.runners.api_contract import CHECK_VARIABLE, AnswerContract
+from local.runners.api_gateway import ApiGateway
 from local.runners.function_definition import FunctionDefinition
 from local.runners.lambda_context import LocalLambdaContext
 from local.runners.lambda_invoker import LambdaInvoker
@@ -33,6 +35,9 @@ def pytest_configure(config: pytest.Config) -> None:
         if isinstance(value, str):
             os.environ.setdefault(name, value)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    # Every local API the suite starts, in this process or in a `make run` it spawns, checks each
+    # answer against openapi.yaml (local/runners/api_contract.py).
+    os.environ[CHECK_VARIABLE] = "1"
 
 
 @pytest.fixture
@@ -127,6 +132,21 @@ def function_logs() -> Iterator[io.StringIO]:
 def function_definition() -> FunctionDefinition:
     """What template.yaml says about the function and its triggers (timeout, batch size, routes)."""
     return FunctionDefinition.from_template(TemplateReader.from_file(), "local-test")
+
+
+@pytest.fixture
+def local_api(function_definition: FunctionDefinition, lambda_invoker: LambdaInvoker) -> Iterator[ApiGateway]:
+    """The local REST API in front of the real handler on `function_stack`, every answer checked
+    against openapi.yaml (one that departs from it becomes a 500 no caller accepts)."""
+    with ApiGateway(
+        lambda_invoker,
+        function_definition.api_routes,
+        function_definition.api_stage,
+        port=0,
+        contract=AnswerContract.load(),
+    ) as gateway:
+        yield gateway
+    assert gateway.contract_violations == []
 
 
 @pytest.fixture

@@ -5,17 +5,23 @@ Routes are the function's `Type: Api` events in template.yaml; anything else get
 is not a proxy response gets 502 `Internal server error`; one still running when the integration
 timeout (29 s unless lowered) ends gets 504. Not emulated: IAM authorisation (any caller is let in,
 as with `sam local start-api`), stage throttling, payload limits.
+
+Given a contract (openapi.yaml, see api_contract.py), every answer on a route is checked against
+it; one that departs from it is replaced by a 500 of this runner's own (`x-local-contract-violation`),
+which no caller accepts, and is named on stderr and in `contract_violations`.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from local.lifecycle import StartStop
-from local.runners.api_routes import RouteTable
+from local.runners.api_contract import AnswerContract, ApiAnswer, decoded_body
+from local.runners.api_routes import RouteMatch, RouteTable
 from local.runners.function_definition import ApiRoute
 from local.runners.lambda_invoker import InvocationStatus, LambdaInvoker
 from local.runners.rest_api_event import HttpAnswer, HttpRequest, http_answer, proxy_event
@@ -32,6 +38,7 @@ MISSING_AUTHENTICATION_TOKEN = HttpAnswer.json(
 )
 INTERNAL_SERVER_ERROR = HttpAnswer.json(502, {"message": "Internal server error"})
 ENDPOINT_TIMED_OUT = HttpAnswer.json(504, {"message": "Endpoint request timed out"})
+CONTRACT_VIOLATION_HEADER = "x-local-contract-violation"
 
 
 class _ApiServer(ThreadingHTTPServer):
@@ -91,8 +98,11 @@ class ApiGateway(StartStop):
         host: str = "127.0.0.1",
         port: int = DEFAULT_PORT,
         integration_timeout_s: float = INTEGRATION_TIMEOUT_S,
+        contract: AnswerContract | None = None,
     ) -> None:
         self._invoker = invoker
+        self._contract = contract
+        self.contract_violations: list[str] = []
         self._integration_timeout_s = integration_timeout_s
         self._routes = RouteTable(routes)
         self._stage = stage
@@ -132,6 +142,28 @@ class ApiGateway(StartStop):
         match = self._routes.match(request.method, request.target.split("?", 1)[0])
         if match is None:
             return MISSING_AUTHENTICATION_TOKEN, None
+        answer, request_id = self._routed_answer(request, match)
+        if self._contract is None:
+            return answer, request_id
+        return self._checked(self._contract, answer, request.method, match), request_id
+
+    def _checked(
+        self, contract: AnswerContract, answer: HttpAnswer, method: str, match: RouteMatch
+    ) -> HttpAnswer:
+        headers = dict(answer.headers)
+        version = match.path_parameters.get("version")
+        problems = contract.problems(
+            ApiAnswer(method, match.route.path, answer.status, headers, decoded_body(answer.body), version)
+        )
+        if not problems:
+            return answer
+        violation = f"{method} {match.route.path} answered {answer.status}: {'; '.join(problems)}"
+        self.contract_violations.append(violation)
+        print(f"local API, off openapi.yaml: {violation}", file=sys.stderr, flush=True)
+        body = {"message": "the function's answer departs from openapi.yaml", "problems": problems}
+        return HttpAnswer.json(500, body, [(CONTRACT_VIOLATION_HEADER, "true")])
+
+    def _routed_answer(self, request: HttpRequest, match: RouteMatch) -> tuple[HttpAnswer, str]:
         event = proxy_event(request, match, self._stage)
         request_id: str = event["requestContext"]["requestId"]
         function_timeout_s = self._invoker.function.timeout_s

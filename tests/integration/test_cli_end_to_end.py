@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import pytest
 
 from local.aws.moto_endpoint import REGION
-from local.runners.api_gateway import ApiGateway
 from local.runners.sqs_event_source import QueueRef, SqsEventSource
 from operator_cli.batch_sender import BatchSender
 from operator_cli.email_file import Address
@@ -27,7 +26,7 @@ class CrashError(Exception):
 
 
 def test_a_batch_enqueued_twice_costs_one_hubspot_call_per_address_and_status_reads_it_back(
-    function_stack, function_definition, lambda_invoker, tmp_path, capsys
+    function_stack, lambda_invoker, local_api, tmp_path, capsys
 ):
     # Given the function behind its local queue trigger and API, and a list of 25 addresses
     resources = function_stack.resources
@@ -36,13 +35,8 @@ def test_a_batch_enqueued_twice_costs_one_hubspot_call_per_address_and_status_re
     path.write_text("".join(f"{address}\n" for address in addresses))
     queue = QueueRef(resources.queue_url, resources.queue_arn, REGION)
     sqs = function_stack.session.client("sqs")
-    with (
-        SqsEventSource(sqs, queue, lambda_invoker, function_definition.sqs_trigger) as source,
-        ApiGateway(
-            lambda_invoker, function_definition.api_routes, function_definition.api_stage, port=0
-        ) as api,
-    ):
-        state = write_local_state(tmp_path, sqs.meta.endpoint_url, resources, api_url=api.url)
+    with SqsEventSource(sqs, queue, lambda_invoker, lambda_invoker.function.sqs_trigger) as source:
+        state = write_local_state(tmp_path, sqs.meta.endpoint_url, resources, api_url=local_api.url)
         acknowledged: list[Sequence[Address]] = []
 
         def crash_after_second_batch(batch: Sequence[Address]) -> None:
