@@ -24,6 +24,12 @@ WILDCARD_RESOURCES = {
     # API Gateway's account-wide logging role serves every API's log groups in the account and
     # region (AWS's own AmazonAPIGatewayPushToCloudWatchLogs grants "*"); it is narrowed to log groups.
     ("ApiGatewayAccountLogRole", "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"),
+    # CodeDeploy reads and moves the alias `live` of this function only; the qualifier is the alias or
+    # the version a deploy publishes (a new number each time).
+    (
+        "DeploymentRole",
+        "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-unsubscribe-all:*",
+    ),
 }
 TOKEN_SHAPES = (
     re.compile(r"pat-[a-z0-9]+-[0-9a-f]{8}-"),  # a HubSpot private-app token
@@ -62,7 +68,11 @@ def test_no_allow_in_the_deployed_template_uses_a_wildcard_aws_could_narrow(tran
         for statement in statements(document)
         if statement["Effect"] == "Allow"
     ]
-    assert {name for name, _ in allows} == {"UnsubscribeAllFunctionRole", "ApiGatewayAccountLogRole"}
+    assert {name for name, _ in allows} == {
+        "UnsubscribeAllFunctionRole",
+        "ApiGatewayAccountLogRole",
+        "DeploymentRole",
+    }
 
     # WHEN their actions and resource patterns are checked for wildcards
     # THEN no action has one, "*" is a resource only for X-Ray's two actions, and any other
