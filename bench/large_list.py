@@ -96,7 +96,7 @@ def measure(bench: Bench) -> list[Figure]:
         folder = Path(temporary)
         for rows in (small, large):
             path = write_list(folder, rows)
-            # The dry run first: the full run leaves a finished checkpoint, after which there is nothing to do.
+            # The dry run first: the full run leaves a finished checkpoint, and nothing to do after it.
             for mode in ("dry-run", "instant-sqs"):
                 spec = {"file": str(path), "mode": mode, "queueUrl": "https://sqs.invalid/123456789012/bench"}
                 runs[f"{mode} {rows}"] = _summary(_probe(bench, spec), rows)
