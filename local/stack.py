@@ -23,6 +23,7 @@ from pathlib import Path
 import boto3
 
 from local.aws.moto_endpoint import REGION, MotoEndpoint
+from local.aws.permissions import Problem, check_stack_calls, moto_lookup
 from local.aws.resources import (
     LocalResources,
     QueueOverrides,
@@ -36,6 +37,7 @@ from local.runners.api_contract import AnswerContract, answers_checked
 from local.runners.api_gateway import DEFAULT_PORT, ApiGateway
 from local.runners.function_definition import FunctionDefinition
 from local.runners.lambda_invoker import LambdaInvoker
+from local.runners.sqs_event_source import CLIENT_CONFIG as EVENT_SOURCE_CLIENT
 from local.runners.sqs_event_source import QueueRef, SqsEventSource, TimeoutOverride
 from local.stack_state import DEFAULT_RUN_DIR, STATE_FILE_NAME, StackState, remove_state, write_state
 
@@ -114,7 +116,7 @@ class LocalStack(StartStop):
             invoker.warm_up()
             self.event_source = starting.enter_context(
                 SqsEventSource(
-                    self.session.client("sqs"),
+                    self.session.client("sqs", config=EVENT_SOURCE_CLIENT),
                     QueueRef(self.resources.queue_url, self.resources.queue_arn, REGION),
                     invoker,
                     self.function.sqs_trigger,
@@ -127,6 +129,7 @@ class LocalStack(StartStop):
                     self.function.api_routes,
                     self.function.api_stage,
                     port=self.options.api_port,
+                    calls=self.moto.calls,
                     contract=AnswerContract.load() if answers_checked(os.environ) else None,
                 )
             )
@@ -138,6 +141,12 @@ class LocalStack(StartStop):
     def stop(self) -> None:
         """Stops everything in the reverse order; safe to call twice."""
         self._running.close()
+
+    def aws_calls_not_allowed(self) -> list[Problem]:
+        """The function's, the event source's and the CLI's calls so far that template.yaml does
+        not allow (see local/aws/permissions.py)."""
+        lookup = moto_lookup(self.session, self.moto.url)
+        return check_stack_calls(self.moto.calls.calls(), self.resources, lookup)
 
     def state(self) -> StackState:
         return StackState(

@@ -2,8 +2,9 @@
 
 Listing receives the messages (hidden briefly, never deleted) and makes them visible again at
 once when done, even when interrupted. The function parks a message with its reason as
-message attributes (see optout/dead_letters.py); one SQS moved after maxReceiveCount failed
-deliveries has none.
+message attributes (see optout/aws/dead_letters.py); one SQS moved after maxReceiveCount failed
+deliveries has none. Everything shown is escaped (`optout.printable`): producers wrote the bodies,
+and a newline or bidi override in them must not forge a line of the listing.
 
 Redrive uses SQS's own message move task (StartMessageMoveTask from the DLQ to the queue) and
 waits for it. An endpoint without it (moto) gets a plain move instead: receive, send to the
@@ -15,6 +16,8 @@ parks again meanwhile are not moved round in circles.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -25,8 +28,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from operator_cli.batch_sender import BATCH_LIMIT, BatchSender, Message, SendFailedError, describe_aws_error
 from operator_cli.errors import OperationError
+from optout.dead_letter_format import BASE64, BODY_ENCODING
 from optout.domain.request import InvalidRequestError
 from optout.masking import mask_email
+from optout.printable import escape_unprintable
 from optout.triggers.message_body import unwrap
 from optout.triggers.strict_json import decode_json
 
@@ -62,11 +67,21 @@ class DeadLetterView:
     failed_at: str
     source_message_id: str
     receive_count: str
+    body_encoding: str = "-"
 
 
 def _attribute(message: MessageTypeDef, name: str) -> str:
     value = (message.get("MessageAttributes") or {}).get(name)
     return (value.get("StringValue") if value else None) or "-"
+
+
+def _decoded_body(body: str, encoding: str) -> str:
+    if encoding != BASE64:
+        return body
+    try:
+        return base64.b64decode(body, validate=True).decode("utf-8", errors="surrogatepass")
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
 
 
 def _masked_subscriber(body: str) -> str:
@@ -86,16 +101,24 @@ def _masked_text(text: str) -> str:
     return _AT_RUN.sub(lambda match: mask_email(match.group()), text)
 
 
+def _shown(text: str) -> str:
+    # The function escapes what it writes; its backslashes are kept, not doubled.
+    return escape_unprintable(text, backslash=False)
+
+
 def view_of(message: MessageTypeDef) -> DeadLetterView:
+    """What is shown of a dead letter: every field escaped, addresses masked."""
+    encoding = _attribute(message, BODY_ENCODING)
     return DeadLetterView(
-        message_id=message.get("MessageId", "-"),
-        subscriber=_masked_subscriber(message.get("Body", "")),
-        reason=_attribute(message, "reason"),
-        category=_attribute(message, "category"),
-        detail=_masked_text(_attribute(message, "detail")),
-        failed_at=_attribute(message, "failedAt"),
-        source_message_id=_attribute(message, "sourceMessageId"),
-        receive_count=_attribute(message, "receiveCount"),
+        message_id=_shown(message.get("MessageId", "-")),
+        subscriber=_shown(_masked_subscriber(_decoded_body(message.get("Body", ""), encoding))),
+        reason=_shown(_attribute(message, "reason")),
+        category=_shown(_attribute(message, "category")),
+        detail=_shown(_masked_text(_attribute(message, "detail"))),
+        failed_at=_shown(_attribute(message, "failedAt")),
+        source_message_id=_shown(_attribute(message, "sourceMessageId")),
+        receive_count=_shown(_attribute(message, "receiveCount")),
+        body_encoding=_shown(encoding),
     )
 
 
@@ -111,6 +134,7 @@ def describe(index: int, view: DeadLetterView) -> list[str]:
             ("source message", view.source_message_id),
             ("receives", view.receive_count),
             ("message", view.message_id),
+            ("body", view.body_encoding),
         )
         if value != "-"
     ]

@@ -33,7 +33,9 @@ from operator_cli.repeats import RepeatIndex
 from optout.domain.addresses import InvalidEmailError, validate_email
 from optout.hubspot.subscribers import subscriber_key
 from optout.masking import mask_email
+from optout.whole_numbers import whole_number
 
+MAX_COLUMN = 10_000
 _CSV_SUFFIXES = {".csv": None, ".tsv": "\t"}
 _DELIMITERS = (",", ";", "\t")
 # Header cells naming the address column, compared without case, spaces, dashes or underscores.
@@ -207,10 +209,11 @@ def _shown(row: list[str]) -> str:
 
 def _choose_column(first_row: list[str], column: str | None) -> tuple[int, bool]:
     """(index of the address column, whether the first row is a header)."""
-    if column is not None and column.strip().isdigit():
-        index = int(column) - 1
-        if index < 0:
-            raise UsageError("--column INDEX counts from 1 (the first column)")
+    if column is not None and column.strip().isascii() and column.strip().isdigit():
+        number = whole_number(column.strip(), maximum=MAX_COLUMN)
+        if number is None or number < 1:
+            raise UsageError(f"--column INDEX counts from 1 (the first column) to {MAX_COLUMN}")
+        index = number - 1
         cell = first_row[index] if index < len(first_row) else ""
         return index, not _is_email(cell) and _looks_like_header(cell)
     if column is not None:

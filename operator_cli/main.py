@@ -27,9 +27,11 @@ from operator_cli.output import Output
 from operator_cli.signed_http import region_of, signed_get
 from operator_cli.targets import LOCAL_STATE_ENV, Overrides, Target, resolve_target
 from optout.domain.request import InvalidRequestError, business_unit_id_from_text
+from optout.whole_numbers import whole_number
 
 PROG = "unsubscribe-all"
 EXIT_INTERRUPTED = 130
+MAX_OPTION_NUMBER = 1_000_000  # --limit, --timeout: far past any sensible value
 _NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 DESCRIPTION = """\
@@ -62,9 +64,10 @@ def _business_unit(text: str) -> int:
 
 
 def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError("must be a whole number above 0")
-    return int(text)
+    number = whole_number(text, maximum=MAX_OPTION_NUMBER)
+    if number is None or number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_OPTION_NUMBER}")
+    return number
 
 
 def _target_options() -> argparse.ArgumentParser:

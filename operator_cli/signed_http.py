@@ -16,6 +16,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 
 from operator_cli.errors import OperationError
+from operator_cli.targets import USER_AGENT_APP_ID
 
 SERVICE = "execute-api"
 _EXECUTE_API_HOST = re.compile(r"[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?")
@@ -43,7 +44,13 @@ def signed_get(
     *,
     http: urllib3.PoolManager | None = None,
 ) -> HttpAnswer:
-    request = AWSRequest(method="GET", url=url, headers={"Accept": "application/json"})
+    # The app id as botocore writes it in a User-Agent: CloudTrail and API Gateway's logs tell
+    # the operator's requests by it.
+    headers = {
+        "Accept": "application/json",
+        "User-Agent": f"unsubscribe-all/signed-get app/{USER_AGENT_APP_ID}",
+    }
+    request = AWSRequest(method="GET", url=url, headers=headers)
     SigV4Auth(credentials, SERVICE, region).add_auth(request)
     pool = http or urllib3.PoolManager(timeout=TIMEOUT, retries=RETRIES)
     try:

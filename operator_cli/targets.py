@@ -41,8 +41,16 @@ NO_TARGET_HINT = (
     "start the local stack with `make run` (it writes .run/local-stack.json), "
     "or pass --stack-name NAME for a deployed stack"
 )
+# In the User-Agent of every call ("app/..."): CloudTrail, and the local permission check, tell the
+# operator's calls by it.
+USER_AGENT_APP_ID = "unsubscribe-all-cli"
 # botocore's standard retries: throttling, 5xx and connection errors, with backoff and jitter.
-_RETRIES = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+_RETRIES = Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=5,
+    read_timeout=30,
+    user_agent_appid=USER_AGENT_APP_ID,  # type: ignore[call-arg]  # botocore-stubs lag botocore
+)
 
 
 class _CloudFormation(Protocol):

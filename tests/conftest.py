@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from local.aws.moto_endpoint import MotoEndpoint
+from local.aws.permissions import check_stack_calls, moto_lookup
 from local.aws.resources import (
     LocalResources,
     QueueOverrides,
@@ -86,14 +87,20 @@ def queue_overrides() -> QueueOverrides:
 
 @pytest.fixture
 def function_stack(
+    *,
     aws: boto3.session.Session,
+    moto_endpoint: MotoEndpoint,
     hubspot_sandbox: HubSpotSandbox,
     hubspot_token: str,
     queue_overrides: QueueOverrides,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[FunctionStack]:
     """A fresh stack per test, with the function's environment set in os.environ, and a cold
-    container: the handler builds its runtime from that environment on the first invocation."""
+    container: the handler builds its runtime from that environment on the first invocation.
+
+    Afterwards, every AWS call the function, the event source and the operator CLI made on the
+    stack's resources is checked against the policies template.yaml gives them (IAM is not
+    enforced locally): a call it does not allow fails the test."""
     import app  # noqa: PLC0415 - only after pytest_configure has set Powertools' environment
 
     reader = TemplateReader.from_file()
@@ -105,9 +112,12 @@ def function_stack(
         monkeypatch.setenv(name, value)
     app.current_runtime.cache_clear()
     app.current_api.cache_clear()
+    moto_endpoint.calls.clear()
     yield FunctionStack(resources, environment, hubspot_sandbox, aws)
     app.current_runtime.cache_clear()
     app.current_api.cache_clear()
+    problems = check_stack_calls(moto_endpoint.calls.calls(), resources, moto_lookup(aws, moto_endpoint.url))
+    assert not problems, "AWS calls template.yaml does not allow:\n" + "\n".join(map(str, problems))
 
 
 @pytest.fixture
@@ -135,14 +145,18 @@ def function_definition() -> FunctionDefinition:
 
 
 @pytest.fixture
-def local_api(function_definition: FunctionDefinition, lambda_invoker: LambdaInvoker) -> Iterator[ApiGateway]:
+def local_api(
+    function_definition: FunctionDefinition, lambda_invoker: LambdaInvoker, moto_endpoint: MotoEndpoint
+) -> Iterator[ApiGateway]:
     """The local REST API in front of the real handler on `function_stack`, every answer checked
-    against openapi.yaml (one that departs from it becomes a 500 no caller accepts)."""
+    against openapi.yaml (one that departs from it becomes a 500 no caller accepts), its callers'
+    execute-api:Invoke recorded for the permission check."""
     with ApiGateway(
         lambda_invoker,
         function_definition.api_routes,
         function_definition.api_stage,
         port=0,
+        calls=moto_endpoint.calls,
         contract=AnswerContract.load(),
     ) as gateway:
         yield gateway

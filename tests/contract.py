@@ -30,7 +30,11 @@ def strict_json(text: str) -> Any:
     def refuse(constant: str) -> Any:
         raise ValueError(f"{constant} is not JSON")
 
-    return json.loads(text, parse_constant=refuse)
+    # JSON sets no bound on a number's digits; Python's int() refuses over 4,300 of them.
+    def number(digits: str) -> int | float:
+        return int(digits) if len(digits) <= 64 else float(digits)
+
+    return json.loads(text, parse_constant=refuse, parse_int=number)
 
 
 def _content_schema(

@@ -1,8 +1,9 @@
 """An idempotency store in memory, for unit tests of the domain: the DynamoDB one's rules, no AWS.
 
-It follows what Powertools does on DynamoDB: a claim is an in-progress record that expires after
+It follows what the DynamoDB store does: a claim is an in-progress record that expires after
 `in_progress_s`; a fingerprint that differs from the stored one is refused before anything else;
-work that raises deletes the claim; a success is kept as `Unsubscribed.to_record()`. Switches make
+work that raises deletes the claim, unless it may have reached HubSpot (then the claim is kept,
+expired, for a takeover); a success is kept as `Unsubscribed.to_record()`. Switches make
 the store fail as DynamoDB can: refuse claims (`unavailable`), or lose the success write.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from optout.aws.idempotency_store import Claim, Fresh, Refusal, Replayed, StoreAnswer, Work
+from optout.aws.idempotency_store import Claim, Fresh, NotDoneError, Refusal, Replayed, StoreAnswer, Work
 from optout.deadline import Deadline
 
 
@@ -55,6 +56,13 @@ class InMemoryIdempotencyStore:
             self.claims += 1
         try:
             done = work(taken_over)
+        except NotDoneError as not_done:
+            with self._lock:
+                if not_done.may_have_applied:
+                    self._entries[claim.identity] = _Entry(claim.fingerprint, self._clock() - 1)
+                else:
+                    del self._entries[claim.identity]
+            raise
         except BaseException:
             with self._lock:
                 del self._entries[claim.identity]

@@ -44,7 +44,9 @@ def current_api() -> UnsubscribeApi:
     from optout.triggers.api import UnsubscribeApi  # noqa: PLC0415
 
     runtime = current_runtime()
-    return UnsubscribeApi(runtime.service, batch_size=runtime.settings.hubspot.batch_size)
+    return UnsubscribeApi(
+        runtime.service, batch_size=runtime.settings.hubspot.batch_size, budget=runtime.aws_budget
+    )
 
 
 def _is_sqs_event(event: Mapping[str, Any]) -> bool:
@@ -78,6 +80,6 @@ def handle(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
         return runtime.sqs.handle(event, context)
     if _is_rest_api_event(event):
         logger.set_correlation_id(event["requestContext"].get("requestId"))
-        return current_api().resolver.resolve(event, context)
+        return current_api().handle(event, context)
     logger.error("unrecognised event", top_level_keys=sorted(event)[:10])
     raise UnrecognisedEventError("expected an SQS event or an API Gateway REST API proxy event")

@@ -51,6 +51,8 @@ class LocalResources:
     secret_id: str
     # Template parameters as resolved for this stack (defaults, then overrides).
     parameters: Mapping[str, str] = field(default_factory=dict)
+    # The prefix every name carries: what the stack's name would be.
+    stack_name: str = ""
 
 
 class TemplateReader:
@@ -158,7 +160,7 @@ def create_resources(
     secret_id = f"{name_prefix}/{reader.parameters[SECRET_PARAMETER]}"
     secrets.create_secret(Name=secret_id, SecretString=json.dumps({"token": token}))
     return LocalResources(
-        queue_url, queue_arn, dlq_url, dlq_arn, table_name, secret_id, dict(reader.parameters)
+        queue_url, queue_arn, dlq_url, dlq_arn, table_name, secret_id, dict(reader.parameters), name_prefix
     )
 
 

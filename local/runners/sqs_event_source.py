@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from itertools import count
 from typing import TYPE_CHECKING
 
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from local.lifecycle import StartStop
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Lambda polls with the function's role; this names its calls apart from the function's own, in the
+# User-Agent, for the local permission check.
+USER_AGENT_APP_ID = "lambda-event-source"
+CLIENT_CONFIG = Config(user_agent_appid=USER_AGENT_APP_ID)  # type: ignore[call-arg]  # stubs lag botocore
 RECEIVE_LIMIT = 10  # messages one ReceiveMessage returns at most
 DELETE_LIMIT = 10  # entries one DeleteMessageBatch takes at most
 # Lambda long-polls for 20 s; a short wait lets the pollers stop promptly and costs nothing locally.

@@ -6,5 +6,6 @@ was lost, done twice or leaked. Run as `python -m local.soak` (see `--help`).
   `report` the lines printed);
 - `api_load`: clients against the local REST API (`api_plan` what they send);
 - `leaks`: finds a token or an unmasked address in captured text;
-- `tcp_proxy`: an outage of DynamoDB alone (moto itself is mended for load in `local/moto_fixes.py`).
+- `tcp_proxy`: an outage of DynamoDB alone, refusing or never answering (moto itself is mended for
+  load in `local/aws/moto_fixes.py`).
 """

@@ -199,6 +199,11 @@ def run_api_load(requests: int, seed: int, output_dir: Path | None = None) -> Lo
             client.join()
         run.seconds = time.monotonic() - started
         judge(run, successful_calls(stack.sandbox), stack.hubspot_token, output.texts())
+        not_allowed = [str(problem) for problem in stack.aws_calls_not_allowed()]
+        if not_allowed:
+            run.problems.append(
+                f"{len(not_allowed)} AWS calls template.yaml does not allow: {not_allowed[:3]}"
+            )
         if output_dir is not None:
             output.keep(output_dir, "api-")
     return run

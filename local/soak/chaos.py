@@ -1,8 +1,11 @@
-"""What goes wrong during a soak, and when: HubSpot faults, a token rotation, a store outage, cut-offs.
+"""What goes wrong in a soak, and when: HubSpot faults and quirks, a token rotation, store outages, cut-offs.
 
 Times are seconds from the start of sending, scaled with the run's size (a small run squeezes
 the same events into less time). The sandbox injects faults at the issue's rates throughout,
-and first one of each kind in turn, so even a short run meets them all.
+and first one of each kind in turn, so even a short run meets them all; its quirks (what HubSpot
+was seen to do beyond its documents) are switched on one after the other while messages flow.
+The idempotency store goes down twice: once refusing connections, once accepting them and never
+answering (the slow-store form, which only the function's own timeouts and deadlines end).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 
 from local.aws.resources import QUEUE, QueueOverrides, TemplateReader
 from local.hubspot_sandbox import ALL_SCOPES, HubSpotSandbox
+from local.hubspot_sandbox.quirks import Quirk
 from local.lifecycle import StartStop
 from local.soak.tcp_proxy import TcpProxy
 
@@ -44,7 +48,11 @@ class Timings:
     rotate_token_at_s: float
     outage_at_s: float
     outage_s: float
+    hang_at_s: float
+    hang_s: float
     late_duplicates_at_s: float
+    quirks_from_s: float  # each quirk is on alone for quirk_s, one after the other, from then
+    quirk_s: float
     # The template's 180 s (6 x the function's 30 s) would make every retry wait 3 minutes; with a
     # shorter timeout, maxReceiveCount grows to keep the template's time before the DLQ.
     visibility_timeout_s: int
@@ -67,7 +75,11 @@ class Timings:
             rotate_token_at_s=5.0 * scale,
             outage_at_s=10.0 * scale,
             outage_s=10.0 * scale,
+            hang_at_s=30.0 * scale,
+            hang_s=10.0 * scale,
             late_duplicates_at_s=40.0 * scale,
+            quirks_from_s=15.0 * scale,
+            quirk_s=8.0 * scale,
             visibility_timeout_s=visibility,
             max_receive_count=math.ceil(template_receives * template_visibility / visibility),
             template_visibility_timeout_s=template_visibility,
@@ -97,8 +109,8 @@ class Chaos(StartStop):
     """Runs the token rotation and the store outage on their schedules, each on a thread of its own.
 
     The token is rotated once the function holds it (after HubSpot's first answer), so that the
-    old one is refused at least once; the outage starts while the function has a connection open
-    to the store, so that it cuts at least one, and lasts its full time from then.
+    old one is refused at least once; each outage starts while the function has a connection open
+    to the store, so that it meets at least one, and lasts its full time from then.
     """
 
     def __init__(
@@ -119,7 +131,8 @@ class Chaos(StartStop):
         self._stopping = threading.Event()
         self._threads = [
             threading.Thread(target=self._rotate_token, name="soak-token-rotation", daemon=True),
-            threading.Thread(target=self._store_outage, name="soak-store-outage", daemon=True),
+            threading.Thread(target=self._store_outages, name="soak-store-outages", daemon=True),
+            threading.Thread(target=self._quirks_in_turn, name="soak-quirks", daemon=True),
         ]
         self._started_at = 0.0
 
@@ -166,7 +179,7 @@ class Chaos(StartStop):
                 return False
         return True
 
-    def _store_outage(self) -> None:
+    def _store_outages(self) -> None:
         if not (self._at(self._timings.outage_at_s) and self._store_in_use()):
             return
         self._proxy.refuse()
@@ -174,3 +187,20 @@ class Chaos(StartStop):
         self._stopping.wait(self._timings.outage_s)
         self._proxy.serve()
         self._note(f"idempotency store back ({self._proxy.refused} connections refused)")
+        if not (self._at(self._timings.hang_at_s) and self._store_in_use()):
+            return
+        self._proxy.hang()
+        self._note("idempotency store hangs: DynamoDB connections accepted, never answered")
+        self._stopping.wait(self._timings.hang_s)
+        self._proxy.serve()
+        self._note(f"idempotency store answers again ({self._proxy.held} connections held unanswered)")
+
+    def _quirks_in_turn(self) -> None:
+        for number, quirk in enumerate(Quirk):
+            if not self._at(self._timings.quirks_from_s + number * self._timings.quirk_s):
+                return
+            self._sandbox.configure(quirks=[quirk.value])
+            self._note(f"HubSpot quirk on: {quirk.value}")
+        if self._at(self._timings.quirks_from_s + len(Quirk) * self._timings.quirk_s):
+            self._sandbox.configure(quirks=[])
+            self._note("HubSpot quirks off: answers as documented")

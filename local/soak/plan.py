@@ -1,20 +1,28 @@
 """What the soak sends: valid requests, duplicates of them, malformed bodies and invalid addresses.
 
-Every valid request has its own idempotency key and its own address, so the sandbox's count of
-successful unsubscribes per address is a count per key. A duplicate repeats an original's body
-exactly (same key): half right after it, so they usually share a batch, half late, once the
-originals have had time to finish ("minutes apart", scaled to the run). Each malformed or
-invalid message knows the reason the DLQ must give for it. The mix is shuffled by a seed.
+Every valid request has its own identity and its own address (as HubSpot tells addresses apart:
+two in five are not ASCII, in pairs only a fold would merge), so the sandbox's count of
+successful unsubscribes per address is a count per identity. Most carry an idempotency key; a
+few arrive as an SNS notification or an EventBridge event without one, and each of those is
+delivered twice, as SNS and EventBridge redeliver (same body, same envelope id): the envelope's
+id is their only identity. A duplicate repeats an original's body exactly: half right after it,
+so they usually share a batch, half late, once the originals have had time to finish ("minutes
+apart", scaled to the run). Each malformed or invalid message knows the reason the DLQ must
+give for it. The mix is shuffled by a seed.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
 DUPLICATE_SHARE = 0.10
+# Of the valid requests, one in ENVELOPE_EVERY comes without a key in an SNS envelope and the next
+# in an EventBridge one; every one of them is among the duplicates.
+ENVELOPE_EVERY = 50
 MALFORMED_SHARE = 0.03
 INVALID_EMAIL_SHARE = 0.02
 
@@ -33,6 +41,7 @@ class PlannedMessage:
     address: str | None = None  # the subscriber of a valid message or a duplicate
     reason: str | None = None  # the DLQ reason a malformed or invalid message must get
     late: bool = False  # sent once the first wave has had time to finish
+    enveloped: bool = False  # in an SNS or EventBridge envelope, without an idempotency key
 
 
 # Body templates ({n} is the message's number) and the reason each must be parked with.
@@ -51,10 +60,39 @@ MALFORMED = (
 INVALID_ADDRESSES = ("soak invalid {n}@example.com", "soak-{n}@@example.com", "soak-{n}@localhost")
 
 
+# Two in five addresses are not ASCII, in pairs a case fold or a Unicode normalisation would merge
+# (ß/ss, é composed/decomposed) but HubSpot's lower() keeps apart: each is its own subscriber.
+UNICODE_LOCAL_PARTS = (
+    "soak-straße-{pair}",
+    "soak-strasse-{pair}",
+    "soak-j\u00e9-{pair}",
+    "soak-je\u0301-{pair}",
+)
+UNICODE_SHARE_OF_TEN = 4
+
+
+def _address(run_id: str, number: int) -> str:
+    slot = number % 10
+    if slot >= UNICODE_SHARE_OF_TEN:
+        return f"soak-{number}.{run_id}@example.com"
+    local = UNICODE_LOCAL_PARTS[slot].format(pair=number // 10)
+    domain = "bücher.example" if number % 20 < 10 else "example.de"
+    return f"{local}.{run_id}@{domain}"
+
+
 def _valid(run_id: str, number: int) -> PlannedMessage:
-    address = f"soak-{number}.{run_id}@example.com"
-    body = json.dumps({"subscriberIdString": address, "idempotencyKey": f"soak-{run_id}-{number}"})
-    return PlannedMessage(body, Kind.VALID, address=address)
+    address = _address(run_id, number)
+    envelope_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"soak-{run_id}-{number}"))
+    request: dict[str, object] = {"subscriberIdString": address}
+    if number % ENVELOPE_EVERY == 0:
+        body = json.dumps({"Type": "Notification", "MessageId": envelope_id, "Message": json.dumps(request)})
+    elif number % ENVELOPE_EVERY == 1:
+        body = json.dumps(
+            {"version": "0", "id": envelope_id, "detail-type": "OptOut", "source": "soak", "detail": request}
+        )
+    else:
+        body = json.dumps({**request, "idempotencyKey": f"soak-{run_id}-{number}"})
+    return PlannedMessage(body, Kind.VALID, address=address, enveloped=number % ENVELOPE_EVERY < 2)
 
 
 def plan_messages(total: int, run_id: str, seed: int) -> list[PlannedMessage]:
@@ -76,7 +114,10 @@ def plan_messages(total: int, run_id: str, seed: int) -> list[PlannedMessage]:
     ]
     shuffled: list[PlannedMessage] = originals + bad
     rng.shuffle(shuffled)
-    repeated = rng.sample(originals, duplicates)
+    enveloped = [message for message in originals if message.enveloped]
+    keyed = [message for message in originals if not message.enveloped]
+    repeated = enveloped + rng.sample(keyed, max(0, duplicates - len(enveloped)))
+    rng.shuffle(repeated)
     together, late = set(repeated[: duplicates // 2]), repeated[duplicates // 2 :]
     first_wave = []
     for message in shuffled:

@@ -9,6 +9,7 @@ kept) while SQS and Secrets Manager stay up.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from local.hubspot_sandbox import HubSpotSandbox
 from local.runners.sqs_event_source import EventSourceStats
 from local.soak.capture import FunctionOutput
 from local.soak.chaos import Chaos, ChaosLog, Timings
@@ -31,6 +33,7 @@ from local.soak.plan import PlannedMessage, plan_messages
 from local.soak.tcp_proxy import TcpProxy
 from local.soak.verdict import Verdict, judge
 from local.stack import LocalStack, StackOptions
+from optout.masking import mask_email
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -59,6 +62,7 @@ class SoakRun:
     drained: bool = False
     evidence: Evidence | None = None
     verdict: Verdict = field(default_factory=Verdict)
+    aws_calls_checked: int = 0  # distinct calls checked against template.yaml's policies
 
 
 @contextlib.contextmanager
@@ -201,7 +205,42 @@ def run_queue_soak(
                 output.keep(output_dir, "queue-")
                 receives = json.dumps(stack.event_source.receive_counts(), indent=1)
                 (output_dir / "queue-receive-counts.json").write_text(receives, encoding="utf-8")
+                keep_hubspot_calls(output_dir, stack.sandbox, run)
             run.verdict = judge(run.planned, run.message_ids, run.evidence, leaks)
+            run.aws_calls_checked = len(stack.moto.calls.calls())
+            run.verdict.note(
+                "AWS calls template.yaml does not allow",
+                [str(problem) for problem in stack.aws_calls_not_allowed()],
+            )
             if not run.drained:
                 run.verdict.problems.insert(0, f"the queue did not drain within {drain_timeout_s:.0f} s")
     return run
+
+
+def _subscriber_tag(address: str) -> str:
+    """A subscriber in kept output: masked, with a digest to tell addresses apart (never the address)."""
+    digest = hashlib.sha256(address.lower().encode()).hexdigest()[:10]
+    return f"{mask_email(address)}#{digest}"
+
+
+def keep_hubspot_calls(output_dir: Path, sandbox: HubSpotSandbox, run: SoakRun) -> None:
+    """HubSpot's call log and each message's subscriber, tagged, for a failure's root cause."""
+    calls = [
+        {
+            "seq": call.seq,
+            "at": call.at,
+            "operation": call.request.operation,
+            "status": call.status,
+            "fault": call.fault,
+            "subscribers": [
+                _subscriber_tag(s) for s in call.request.inputs or (call.request.subscriber or "",)
+            ],
+        }
+        for call in sandbox.calls()
+    ]
+    messages = {
+        id_: {"kind": message.kind.value, "subscriber": message.address and _subscriber_tag(message.address)}
+        for message, id_ in zip(run.planned, run.message_ids, strict=True)
+    }
+    (output_dir / "queue-hubspot-calls.json").write_text(json.dumps(calls, indent=1), encoding="utf-8")
+    (output_dir / "queue-messages.json").write_text(json.dumps(messages, indent=1), encoding="utf-8")

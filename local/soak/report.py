@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from local.soak.chaos import Timings
+from local.soak.plan import Kind
 from local.soak.queue_soak import SoakRun
 
 
@@ -21,6 +22,7 @@ def _timings(timings: Timings) -> str:
             f" the same {budget_min:.0f} minutes of retries before the DLQ)",
             f"token rotation at {timings.rotate_token_at_s:.1f} s",
             f"idempotency store down {timings.outage_s:.1f} s from {timings.outage_at_s:.1f} s",
+            f"hanging {timings.hang_s:.1f} s from {timings.hang_at_s:.1f} s",
             f"late duplicates at {timings.late_duplicates_at_s:.1f} s",
             f"every {timings.cut_off_every}th invocation from the first"
             f" cut off after {timings.cut_off_after_s} s",
@@ -32,8 +34,10 @@ def report_lines(run: SoakRun) -> list[str]:
     timings, stats, evidence = run.timings, run.stats, run.evidence
     kinds = Counter(str(message.kind) for message in run.planned)
     late = sum(message.late for message in run.planned)
+    enveloped = sum(message.enveloped for message in run.planned if message.kind is Kind.VALID)
     lines = [
-        f"soak: {run.messages} messages (seed {run.seed}): {_counts(kinds)}; {late} duplicates sent late",
+        f"soak: {run.messages} messages (seed {run.seed}): {_counts(kinds)}; {late} duplicates sent late;"
+        f" {enveloped} in SNS/EventBridge envelopes without a key, each delivered twice",
         "  local timings: " + _timings(timings),
         "  phases: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in run.phases.items()),
     ]
@@ -50,6 +54,10 @@ def report_lines(run: SoakRun) -> list[str]:
         lines.append(
             f"  DLQ: {len(evidence.letters)} letters for {len(parked)} messages"
             f" ({twice} parked twice: redelivered while the invocation that parked them still ran)"
+        )
+        lines.append(
+            f"  permissions: {run.aws_calls_checked} distinct AWS calls of the function and Lambda's"
+            " polling checked against template.yaml"
         )
     lines += [f"  FAILED: {problem}" for problem in run.verdict.problems]
     lines.append(run.verdict.final_line())

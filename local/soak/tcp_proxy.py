@@ -1,9 +1,16 @@
-"""A TCP proxy that can refuse service: an outage of whatever sits behind it, with its state kept.
+"""A TCP proxy that can fail the service behind it in two ways, with the upstream's state kept.
 
 The soak points only the function's DynamoDB client at it (AWS_ENDPOINT_URL_DYNAMODB), so the
-idempotency store goes away while SQS and Secrets Manager, on the same moto, stay up. While
-refusing, open connections are cut and new ones reset at once, as a network that drops a
-service does; afterwards connections are passed through again to the unchanged upstream.
+idempotency store goes away while SQS and Secrets Manager, on the same moto, stay up; tests point
+one service of the function at it the same way. Two outages:
+
+- `refuse()`: open connections are cut and new ones reset at once, as a network that drops a
+  service does;
+- `hang()`: new connections are accepted and never answered, and nothing more is passed either
+  way on the open ones, as a service that is overloaded or half-down does: a client learns of it
+  only from its own timeouts.
+
+`serve()` ends either: held connections are reset, and new ones are passed through again.
 """
 
 from __future__ import annotations
@@ -35,8 +42,11 @@ class TcpProxy(StartStop):
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._refusing = False
+        self._hanging = False
         self._open: set[socket.socket] = set()
+        self._held: set[socket.socket] = set()  # accepted while hanging, never answered
         self.refused = 0  # connections reset while refusing, open ones included
+        self.held = 0  # connections left unanswered: open when hanging began, or accepted since
 
     @property
     def url(self) -> str:
@@ -63,6 +73,7 @@ class TcpProxy(StartStop):
         self._listener.close()
         self._listener = self._acceptor = None
         self._cut_open_connections()
+        self.serve()
 
     @property
     def in_use(self) -> bool:
@@ -76,9 +87,18 @@ class TcpProxy(StartStop):
             self._refusing = True
         self._cut_open_connections()
 
+    def hang(self) -> None:
+        """From now on, and on the connections open now: silence, with every connection accepted."""
+        with self._lock:
+            self._hanging = True
+            self.held += len(self._open) // 2  # each proxied connection is a pair
+
     def serve(self) -> None:
         with self._lock:
-            self._refusing = False
+            self._refusing = self._hanging = False
+            held, self._held = self._held, set()
+        for connection in held:
+            _reset(connection)
 
     def _cut_open_connections(self) -> None:
         with self._lock:
@@ -94,10 +114,14 @@ class TcpProxy(StartStop):
             except TimeoutError:
                 continue
             with self._lock:
-                refusing = self._refusing
+                refusing, hanging = self._refusing, self._hanging
                 self.refused += int(refusing)
+                self.held += int(hanging)
+                if hanging:
+                    self._held.add(client)
             if refusing:
                 _reset(client)
+            if refusing or hanging:
                 continue
             try:
                 upstream = socket.create_connection(self._upstream)
@@ -112,7 +136,8 @@ class TcpProxy(StartStop):
     def _pump(self, source: socket.socket, target: socket.socket) -> None:
         with contextlib.suppress(OSError):
             while data := source.recv(CHUNK):
-                target.sendall(data)
+                if not self._hanging:  # while hanging, what is sent is lost
+                    target.sendall(data)
         with self._lock:
             ours = source in self._open
             self._open.difference_update((source, target))

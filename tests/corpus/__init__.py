@@ -2,7 +2,8 @@
 
 `sqs.json` holds message bodies and `api.json` REST proxy requests, each with its expected
 outcome; their `description` fields define the format. Huge inputs are generator specs (a list of
-parts, each a string or `{"repeat": s, "times": n}`), so the files stay small and readable.
+parts, each a string, `{"repeat": s, "times": n}`, or `{"numbered": s, "times": n, "separator":
+t}` for n copies of s with `{n}` replaced by 0, 1, ...), so the files stay small and readable.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class SqsCase:
     outcomes: frozenset[str]
     # The exact string HubSpot must receive, for a case expected to succeed.
     subscriber: str | None
+    # How many times the body is delivered, each in an invocation of its own (an upstream redelivery).
+    deliveries: int = 1
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,19 @@ class ApiCase:
     query: Mapping[str, str] = field(default_factory=dict)
 
 
+def _part(part: str | Mapping[str, Any]) -> str:
+    if isinstance(part, str):
+        return part
+    if "numbered" in part:
+        return str(part.get("separator", "")).join(
+            part["numbered"].replace("{n}", str(n)) for n in range(part["times"])
+        )
+    return str(part["repeat"] * part["times"])
+
+
 def generate(parts: list[Any]) -> str:
     """The text a generator spec stands for."""
-    return "".join(part if isinstance(part, str) else part["repeat"] * part["times"] for part in parts)
+    return "".join(map(_part, parts))
 
 
 def _body(case: Mapping[str, Any]) -> str | None:
@@ -79,6 +92,7 @@ def sqs_cases() -> list[SqsCase]:
                 body=body,
                 outcomes=frozenset([expect] if isinstance(expect, str) else expect),
                 subscriber=case.get("subscriber"),
+                deliveries=case.get("deliveries", 1),
             )
         )
     return cases
@@ -102,7 +116,10 @@ def api_cases() -> list[ApiCase]:
                 category=case["category"],
                 subscriber=case.get("subscriber"),
                 headers=case.get("headers", {}),
-                query=case.get("query", {}),
+                query={
+                    name: value if isinstance(value, str) else generate(value)
+                    for name, value in case.get("query", {}).items()
+                },
             )
         )
     return cases

@@ -89,6 +89,18 @@ def failed_ids(response: Mapping[str, Any]) -> set[str]:
     return {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
 
 
+def settle(event: Mapping[str, Any], rounds: int = 4) -> set[str]:
+    """Invokes an SQS batch, then each redelivery of what it left for a retry (as SQS would bring
+    them back), up to `rounds` invocations; returns the ids of the records still left."""
+    records = list(event["Records"])
+    for _ in range(rounds):
+        left = failed_ids(invoke({"Records": records}, LocalLambdaContext(timeout_s=30)))
+        records = [record for record in records if record["messageId"] in left]
+        if not records:
+            return set()
+    return {record["messageId"] for record in records}
+
+
 def dead_letters(stack: FunctionStack) -> list[dict[str, Any]]:
     """Everything on the DLQ: body and string attributes."""
     sqs = stack.session.client("sqs")

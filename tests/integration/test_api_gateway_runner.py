@@ -181,6 +181,21 @@ def test_a_request_no_route_matches_gets_api_gateways_missing_authentication_tok
     assert recording_handler.events == []
 
 
+@pytest.mark.parametrize(
+    ("content_length", "status"), [("9" * 5000, 413), (str(10 * 1024 * 1024 + 1), 413), ("ten", 400)]
+)
+def test_a_content_length_past_the_payload_limit_or_not_a_number_is_refused_unread(
+    recorded_api, recording_handler, content_length, status
+):
+    # Given a request whose Content-Length is huge or not a number
+    # When it is sent
+    answer = call(recorded_api.url, "POST", "/unsubscribe-all", "{}", {"Content-Length": content_length})
+
+    # Then it is refused as API Gateway would, and the function is not invoked
+    assert answer.status == status
+    assert recording_handler.events == []
+
+
 def test_the_proxy_answer_becomes_the_http_response(recorded_api, recording_handler):
     # Given a function answering with both header maps and a base64 body
     recording_handler.answer = {

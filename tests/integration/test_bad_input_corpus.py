@@ -166,6 +166,15 @@ def test_hostile_messages_end_as_the_corpus_says_beside_good_ones(
         if id_ in letters:
             assert letters[id_]["body"] == case.body, case.name
 
+    # And a message delivered again by its producer's infrastructure is not done again
+    for case in batch:
+        for _ in range(case.deliveries - 1):
+            send(function_stack, [case.body])
+            assert failed_ids(invoke(receive_event(function_stack, 1))) == set(), case.name
+        if case.deliveries > 1 and case.subscriber is not None:
+            calls = function_stack.hubspot.successful_unsubscribes()[case.subscriber.lower()]
+            assert calls == 1, case.name
+
 
 def test_a_body_too_large_to_park_reaches_the_dlq_through_redrive_without_attributes(
     function_stack: FunctionStack,

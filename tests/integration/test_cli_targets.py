@@ -10,8 +10,8 @@ from operator_cli.main import main
 from tests.integration.test_cli_support import queued_bodies
 
 
-def create_stack(aws, outputs: dict[str, str]) -> str:
-    name = f"cli-{uuid.uuid4().hex[:10]}"
+def create_stack(aws, outputs: dict[str, str], name: str | None = None) -> str:
+    name = name or f"cli-{uuid.uuid4().hex[:10]}"
     template = {
         "Resources": {"Placeholder": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": f"{name}-x"}}},
         "Outputs": {key: {"Value": value} for key, value in outputs.items()},
@@ -30,6 +30,8 @@ def test_a_deployed_stack_is_found_by_name_and_its_outputs_are_used(function_sta
             "DeadLetterQueueUrl": resources.dead_letter_queue_url,
             "ApiUrl": "https://abc.execute-api.us-east-1.amazonaws.com/Prod/",
         },
+        # The stack the function's resources belong to: the operator's permissions are on it.
+        name=resources.stack_name,
     )
     path = tmp_path / "list.txt"
     path.write_text("jane@example.com\n")

@@ -210,18 +210,44 @@ def test_an_address_hubspot_rejects_is_a_permanent_error_and_not_retried(hubspot
 
 
 def test_transient_failures_are_retried_until_success(hubspot_sandbox, hubspot_token):
-    # Given HubSpot fails with 502, then drops the connection, then answers
-    hubspot_sandbox.script_faults(["502", "drop", "ok"])
+    # Given HubSpot refuses with 503, then drops the connection, then answers
+    hubspot_sandbox.script_faults(["503", "drop", "ok"])
     sleep = RecordingSleep()
     client = make_client(hubspot_sandbox, hubspot_token, sleep=sleep)
 
     # When a subscriber is unsubscribed
     result = client.unsubscribe_all("jane@example.com")
 
-    # Then the third attempt succeeded after two backoffs
+    # Then the 503 (a refusal) was retried at once; the dropped call, which HubSpot may have
+    # carried out, was followed by a status read, and only then by the write that succeeded
     assert result.statuses
-    assert [call.status for call in hubspot_sandbox.calls()] == [502, None, 200]
-    assert len(sleep.delays) == 2
+    assert [(call.request.operation, call.status) for call in hubspot_sandbox.calls()] == [
+        ("unsubscribe-all", 503),
+        ("unsubscribe-all", None),
+        ("read-unsubscribe-all", 200),
+        ("unsubscribe-all", 200),
+    ]
+    assert hubspot_sandbox.successful_unsubscribes() == {"jane@example.com": 1}
+
+
+@pytest.mark.parametrize("fault", ["500", "502", "504", "timeout", "drop"])
+def test_a_write_that_may_have_been_carried_out_is_never_sent_again_blind(
+    hubspot_sandbox, hubspot_token, fault
+):
+    # Given HubSpot fails a write in a way that leaves its fate unknown, then the status read fails too
+    hubspot_sandbox.configure(timeout_hang_s=0.2)
+    hubspot_sandbox.script_faults([fault, "503", "503", "503", "503"])
+    client = make_client(hubspot_sandbox, hubspot_token, read_timeout_s=0.1)
+
+    # When a subscriber is unsubscribed, then it fails saying HubSpot may have applied it
+    with pytest.raises(TransientError) as raised:
+        client.unsubscribe_all("jane@example.com")
+    assert raised.value.may_have_applied
+    assert raised.value.outcome().may_have_applied
+
+    # And the write was not sent a second time
+    writes = [call for call in hubspot_sandbox.calls() if call.request.operation == "unsubscribe-all"]
+    assert len(writes) == 1
 
 
 def test_a_hung_call_times_out_and_is_retried(hubspot_sandbox, hubspot_token):

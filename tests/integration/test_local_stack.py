@@ -138,6 +138,9 @@ def test_a_message_and_an_api_request_both_reach_hubspot(stack):
     assert status == 200
     assert drained
     assert stack.sandbox.successful_unsubscribes() == {"queued@example.com": 1, "posted@example.com": 1}
+    # And every AWS call the function and Lambda's polling made is one template.yaml allows
+    assert stack.moto.calls.calls()
+    assert stack.aws_calls_not_allowed() == []
 
 
 def test_stopping_leaves_no_thread_port_file_or_variable_behind(tmp_path):

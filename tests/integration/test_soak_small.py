@@ -19,6 +19,7 @@ import pytest
 from botocore.config import Config
 
 from local.aws.moto_endpoint import MotoEndpoint
+from local.hubspot_sandbox.quirks import Quirk
 from local.runners.sqs_batch import sqs_event
 from local.soak import __main__ as soak_cli
 from local.soak.chaos import FAULT_RATES, Timings
@@ -38,17 +39,30 @@ DRAIN_TIMEOUT_S = 240.0
 
 @pytest.mark.slow
 def test_a_small_soak_loses_nothing_does_nothing_twice_and_leaks_nothing() -> None:
-    # Given 300 messages (duplicates, malformed, invalid) and every fault: HubSpot's 429, 423, 5xx,
-    # timeouts and drops, a token rotation, an idempotency-store outage, invocations cut off
+    # Given 300 messages (duplicates, malformed, invalid, envelopes delivered twice, two in five
+    # addresses not ASCII) and every fault: HubSpot's 429, 423, 5xx, timeouts and drops, each of
+    # its quirks in turn, a token rotation, an idempotency store that refuses connections and
+    # later one that never answers them, invocations cut off
     # When they go through the local stack until the queue drains
     run = run_queue_soak(MESSAGES, seed=7, drain_timeout_s=DRAIN_TIMEOUT_S)
 
     # Then every kind of trouble really happened (a soak that met none would prove nothing)
     assert run.evidence is not None
     assert set(run.evidence.faults) >= set(FAULT_RATES) | {"401 (not injected)"}
-    events = sorted(what.split(" (")[0].split(":")[0] for _, what in run.chaos.events)
-    assert events == ["idempotency store back", "idempotency store down", "token rotated"]
-    assert not any("(0 connections refused)" in what for _, what in run.chaos.events)
+    events = {what.split(" (")[0].split(":")[0] for _, what in run.chaos.events}
+    assert events == {
+        "idempotency store answers again",
+        "idempotency store back",
+        "idempotency store down",
+        "idempotency store hangs",
+        "token rotated",
+        "HubSpot quirk on",
+        "HubSpot quirks off",
+    }
+    quirks_on = {what.split(": ")[1] for _, what in run.chaos.events if what.startswith("HubSpot quirk on")}
+    assert quirks_on == {quirk.value for quirk in Quirk}
+    assert not any("(0 connections" in what for _, what in run.chaos.events)
+    assert sum(message.enveloped for message in run.planned) >= 2
     assert run.stats.timeouts >= 1
 
     # And nothing was lost, done twice or leaked, and the final line says so

@@ -19,7 +19,7 @@ from local.aws.resources import QueueOverrides
 from local.runners.function_definition import FunctionDefinition, SqsTrigger
 from local.runners.lambda_invoker import LambdaInvoker, load_handler
 from local.runners.sqs_batch import failed_message_ids
-from local.runners.sqs_event_source import QueueRef, SqsEventSource
+from local.runners.sqs_event_source import CLIENT_CONFIG, QueueRef, SqsEventSource
 from tests.conftest import FunctionStack
 from tests.events import load_event
 
@@ -60,7 +60,8 @@ def event_source(
     stack: FunctionStack, invoker: LambdaInvoker, trigger: SqsTrigger, **options: Any
 ) -> Iterator[SqsEventSource]:
     queue = QueueRef(stack.resources.queue_url, stack.resources.queue_arn, REGION)
-    with SqsEventSource(stack.session.client("sqs"), queue, invoker, trigger, **options) as source:
+    polling = stack.session.client("sqs", config=CLIENT_CONFIG)
+    with SqsEventSource(polling, queue, invoker, trigger, **options) as source:
         yield source
 
 
@@ -290,7 +291,7 @@ def test_stop_waits_for_the_invocation_in_progress(function_stack, function_defi
     invoker = LambdaInvoker(function_definition, load=lambda: slow_handler)
     [message_id] = send(function_stack, [request("pending@example.com")])
     source = SqsEventSource(
-        function_stack.session.client("sqs"),
+        function_stack.session.client("sqs", config=CLIENT_CONFIG),
         QueueRef(function_stack.resources.queue_url, function_stack.resources.queue_arn, REGION),
         invoker,
         one_poller(function_definition),

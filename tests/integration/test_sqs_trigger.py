@@ -172,6 +172,66 @@ def test_the_same_key_sent_twice_minutes_apart_is_done_once(function_stack):
     assert function_stack.hubspot.successful_unsubscribes() == {"jane@example.com": 1}
 
 
+def sns_notification(message: dict[str, object], message_id: str) -> dict[str, object]:
+    return {"Type": "Notification", "MessageId": message_id, "Message": json.dumps(message)}
+
+
+def eventbridge_event(detail: dict[str, object], event_id: str) -> dict[str, object]:
+    return {"version": "0", "id": event_id, "detail-type": "OptOut", "source": "crm", "detail": detail}
+
+
+def test_a_notification_sns_delivers_twice_without_a_key_is_done_once(function_stack):
+    # Given an SNS notification without an idempotencyKey, delivered to the queue twice by SNS
+    # (two SQS messages, two message ids, one notification id)
+    notification = sns_notification(
+        {"subscriberIdString": "jane@example.com"}, "95df01b4-ee98-5cb9-9903-4c221d41eb5e"
+    )
+    first = invoke(sqs_event(function_stack, [notification]))
+
+    # When the second delivery arrives
+    second = invoke(sqs_event(function_stack, [notification]))
+
+    # Then HubSpot unsubscribed once, and the second was answered from the idempotency store
+    assert first == second == {"batchItemFailures": []}
+    assert function_stack.hubspot.successful_unsubscribes() == {"jane@example.com": 1}
+    assert len(unsubscribe_calls(function_stack)) == 1
+
+
+def test_an_event_a_rule_retried_through_a_topic_is_done_once(function_stack):
+    # Given one EventBridge event reaching the queue through a topic twice: EventBridge retried
+    # its delivery, so SNS made two notifications of it, with two notification ids
+    event = eventbridge_event(
+        {"subscriberIdString": "jane@example.com"}, "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
+    )
+    copies = [
+        sns_notification(event, "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"),
+        sns_notification(event, "1c2d3e4f-5a6b-4c7d-9e8f-0a1b2c3d4e5f"),
+    ]
+
+    # When both are handled, in one batch and again in another
+    assert invoke(sqs_event(function_stack, copies)) == {"batchItemFailures": []}
+    assert invoke(sqs_event(function_stack, copies[:1])) == {"batchItemFailures": []}
+
+    # Then the event's id made them one request: one HubSpot call
+    assert function_stack.hubspot.successful_unsubscribes() == {"jane@example.com": 1}
+    assert len(unsubscribe_calls(function_stack)) == 1
+
+
+def test_with_no_time_left_for_work_no_message_is_read_and_all_are_retried(function_stack):
+    # Given an invocation that starts with less time than it keeps back to answer
+    ids = send(function_stack, ["{not json", {"subscriberIdString": "a@example.com"}])
+    context = LocalLambdaContext(timeout_s=2.0)
+
+    # When the batch is handled
+    response = invoke(receive_event(function_stack, 2), context)
+
+    # Then nothing was read, parked or sent: every message is left for a retry, in time
+    assert failed_ids(response) == set(ids)
+    assert dead_letters(function_stack) == []
+    assert function_stack.hubspot.calls() == []
+    assert context.get_remaining_time_in_millis() > 0
+
+
 def test_concurrent_duplicates_make_one_hubspot_call(function_stack):
     # Given two invocations running at once with the same key (a producer retried quickly)
     body = {"subscriberIdString": "jane@example.com", "idempotencyKey": "same"}
@@ -354,9 +414,10 @@ def test_an_unreachable_idempotency_store_leaves_messages_for_retry(function_sta
     assert function_stack.hubspot.calls() == []
 
 
-def test_a_message_that_cannot_be_parked_is_retried_instead_of_lost(function_stack, monkeypatch):
-    # Given the dead-letter queue cannot be reached
-    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", function_stack.resources.dead_letter_queue_url + "-gone")
+def test_a_message_that_cannot_be_parked_is_retried_instead_of_lost(function_stack):
+    # Given the dead-letter queue is gone
+    sqs = function_stack.session.client("sqs")
+    sqs.delete_queue(QueueUrl=function_stack.resources.dead_letter_queue_url)
     ids = send(function_stack, ["{not json", {"subscriberIdString": "good@example.com"}])
 
     # When the batch is handled, then the bad message is retried and the good one done
@@ -437,9 +498,10 @@ def test_a_duplicate_held_up_by_another_invocation_returns_after_the_function_ti
         assert first.is_alive(), "the first invocation ended before it recorded its key"
         time.sleep(0.02)
 
-    # When a duplicate is handled meanwhile by an invocation of a function with a 4 s timeout
+    # When a duplicate is handled meanwhile by an invocation of a function with a 6 s timeout (3 s
+    # for the work, of which the last 2.5 s are too short to start a call to the store)
     [duplicate_id] = send(function_stack, [body])
-    response = invoke(receive_event(function_stack, 1), LocalLambdaContext(timeout_s=4))
+    response = invoke(receive_event(function_stack, 1), LocalLambdaContext(timeout_s=6))
     first.join()
 
     # Then it is retried, hidden for about that timeout rather than the queue's 180 s,

@@ -4,6 +4,7 @@ against botocore's Stubber with the documented response shapes."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -53,6 +54,47 @@ def test_a_parked_message_shows_its_reason_and_masked_address_even_inside_an_sns
     assert "jane@@example.com" not in lines[2]
     assert "a@b@c.com" not in lines[2]
     assert lines[2].startswith("   detail: HubSpot: ")
+
+
+def test_what_producers_wrote_is_shown_escaped_so_no_line_can_be_forged():
+    # Given a letter whose attributes hold a newline, a carriage return, a bidi override and NUL
+    forged = "x\n2. j***@example.com  unsubscribed\r\u202eevil\u0000"
+    message: Any = {
+        "MessageId": "m-3\n",
+        "Body": json.dumps({"subscriberIdString": "jane\u202e@example.com"}),
+        "MessageAttributes": {
+            "reason": attribute("DUPLICATE_KEY\n"),
+            "category": attribute("validation"),
+            "detail": attribute(forged),
+            "failedAt": attribute("2026-11-26T10:00:00Z"),
+            "sourceMessageId": attribute("s-3\u2028"),
+            "receiveCount": attribute("1"),
+        },
+    }
+
+    # When it is shown
+    lines = describe(3, view_of(message))
+
+    # Then it takes its three lines, each printable, every control and bidi character escaped
+    assert len(lines) == 3
+    assert all(line.isprintable() for line in lines)
+    assert lines[2] == "   detail: x\\n2. j***@example.com  unsubscribed\\r\\u202eevil\\u0000"
+    assert "\\u2028" in lines[1]
+
+
+def test_a_body_parked_in_base64_is_decoded_to_find_its_subscriber():
+    # Given a letter whose body SQS could not carry as text, parked base64-encoded
+    body = json.dumps({"subscriberIdString": "jane@example.com", "note": "\ufffe"}, ensure_ascii=False)
+    message: Any = {
+        "MessageId": "m-4",
+        "Body": base64.b64encode(body.encode()).decode(),
+        "MessageAttributes": {"reason": attribute("INVALID_FIELD"), "bodyEncoding": attribute("base64")},
+    }
+
+    # When it is shown, then its subscriber is found (masked) and the encoding said
+    lines = describe(4, view_of(message))
+    assert lines[0] == "4. j***@example.com  INVALID_FIELD (-)"
+    assert "body base64" in lines[1]
 
 
 def test_a_message_sqs_moved_without_attributes_says_so():

@@ -80,6 +80,12 @@ def test_an_unknown_column_name_or_an_ambiguous_file_is_a_usage_error_that_masks
     assert "jane@@example.com" not in str(ambiguous.value)
 
 
+@pytest.mark.parametrize("column", ["9" * 5000, "10001"])
+def test_a_column_number_past_any_file_is_refused_as_a_usage_error(column):
+    with pytest.raises(UsageError, match="counts from 1"):
+        parse_email_file("list.csv", b"jane@example.com\n", column=column)
+
+
 def test_column_zero_is_refused():
     with pytest.raises(UsageError, match="counts from 1"):
         parse_email_file("list.csv", b"jane@example.com\n", column="0")

@@ -103,7 +103,9 @@ def test_a_named_local_state_file_that_is_missing_is_a_usage_error(nowhere, caps
         # the function's own rule: a digit that is not ASCII (int("²") would fail later) is refused
         (["enqueue", "x.txt", "--business-unit", "\u00b2"], "must be an integer from 0"),
         (["enqueue", "x.txt", "--business-unit", "9" * 20], "must be an integer from 0"),
-        (["dlq", "--limit", "0"], "must be a whole number above 0"),
+        (["dlq", "--limit", "0"], "must be a whole number from 1"),
+        (["dlq", "--limit", "\u00b2"], "must be a whole number from 1"),
+        (["dlq", "--limit", "9" * 5000], "must be a whole number from 1"),
         (["dlq", "purge"], "invalid choice"),
     ],
 )

@@ -17,6 +17,8 @@ MODULES_WITH_EXAMPLES = [
     "optout.hubspot.subscribers",
     "optout.hubspot.rate_limit_headers",
     "optout.hubspot.daily_reset",
+    "optout.printable",
+    "optout.whole_numbers",
 ]
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from optout.domain.request import InvalidRequestError, UnsubscribeRequest
 from optout.outcomes import Reason
-from optout.triggers.message_body import parse_message_body
+from optout.triggers.message_body import parse_message_body, read_message_body
 from optout.triggers.strict_json import MAX_BODY_BYTES
 from tests.events import load_event
 
@@ -70,8 +70,8 @@ def test_the_sample_events_bodies_parse(event_name):
         ("   ", Reason.MALFORMED_JSON),
         ("{not json", Reason.MALFORMED_JSON),
         ("[" * 100_000 + "]" * 100_000, Reason.TOO_LARGE),
-        ("[" * 20_000 + "]" * 20_000, Reason.MALFORMED_JSON),
-        ("1" * 5000, Reason.MALFORMED_JSON),
+        ("[" * 20_000 + "]" * 20_000, Reason.TOO_COMPLEX),
+        ("1" * 5000, Reason.NOT_AN_OBJECT),
         ('{"subscriberIdString": "a@x.com", "ignored": NaN}', Reason.MALFORMED_JSON),
         ('"jane@example.com"', Reason.NOT_AN_OBJECT),
         ("[]", Reason.NOT_AN_OBJECT),
@@ -108,3 +108,71 @@ def test_the_fingerprint_ignores_case_and_key_but_not_what_is_asked():
     assert plain.fingerprint() == UnsubscribeRequest("jane@example.com", None, False, "k-2").fingerprint()
     assert plain.fingerprint() != UnsubscribeRequest("jane@example.com", 1, False).fingerprint()
     assert plain.fingerprint() != UnsubscribeRequest("john@example.com").fingerprint()
+
+
+SNS_ID = "2a3b4c5d-6e7f-5a8b-9c0d-1e2f3a4b5c6d"
+EVENT_ID = "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
+OTHER_SNS_ID = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"
+REQUEST = {"subscriberIdString": "jane@example.com"}
+
+
+def with_id(envelope: dict[str, object], key: str, value: object) -> dict[str, object]:
+    return {**envelope, key: value}
+
+
+@pytest.mark.parametrize(
+    ("body", "delivery_id"),
+    [
+        (json.dumps(REQUEST), None),
+        (json.dumps(with_id(sns_envelope(REQUEST), "MessageId", SNS_ID)), f"sns-message:{SNS_ID}"),
+        (json.dumps(with_id(eventbridge(REQUEST), "id", EVENT_ID)), f"eventbridge-event:{EVENT_ID}"),
+        # A rule feeding a topic: EventBridge's retry reaches SNS as a new notification with a new
+        # MessageId, but the event keeps its id; SNS's own retry keeps both. The innermost id
+        # is the one every redelivery along the way keeps.
+        (
+            json.dumps(
+                with_id(sns_envelope(with_id(eventbridge(REQUEST), "id", EVENT_ID)), "MessageId", SNS_ID)
+            ),
+            f"eventbridge-event:{EVENT_ID}",
+        ),
+        (
+            json.dumps(
+                with_id(
+                    sns_envelope(with_id(sns_envelope(REQUEST), "MessageId", OTHER_SNS_ID)),
+                    "MessageId",
+                    SNS_ID,
+                )
+            ),
+            f"sns-message:{OTHER_SNS_ID}",
+        ),
+        # An id that is not one SNS or EventBridge would write is no identity: the next one out is.
+        (
+            json.dumps(with_id(sns_envelope(with_id(eventbridge(REQUEST), "id", "1")), "MessageId", SNS_ID)),
+            f"sns-message:{SNS_ID}",
+        ),
+        (json.dumps(with_id(eventbridge(REQUEST), "id", 42)), None),
+        (json.dumps(with_id(sns_envelope(REQUEST), "MessageId", "x" * 5000)), None),
+    ],
+    ids=[
+        "bare",
+        "sns",
+        "eventbridge",
+        "eventbridge-in-sns",
+        "sns-in-sns",
+        "malformed-inner-id",
+        "number",
+        "long",
+    ],
+)
+def test_the_innermost_envelope_id_is_the_delivery_identity(body, delivery_id):
+    message = read_message_body(body)
+    assert message.request.subscriber == "jane@example.com"
+    assert message.delivery_id == delivery_id
+
+
+@pytest.mark.parametrize("event_name", ["sqs-sns-wrapped", "sqs-eventbridge-wrapped"])
+def test_the_sample_envelopes_carry_their_ids(event_name):
+    [record] = load_event(event_name)["Records"]
+    body = json.loads(record["body"])
+    expected = body["MessageId"] if "MessageId" in body else body["id"]
+    assert (read_message_body(record["body"]).delivery_id or "").endswith(":" + expected)

@@ -7,8 +7,9 @@ import pytest
 from optout.aws.idempotency_store import Claim
 from optout.deadline import Deadline
 from optout.domain.request import UnsubscribeRequest
-from optout.domain.service import WorkItem
-from optout.domain.unsubscribe_rule import BatchMode
+from optout.domain.service import UnsubscribeService, WorkItem
+from optout.domain.unsubscribe_rule import BatchMode, UnsubscribeRule
+from optout.observability import MetricsRecorder
 from optout.outcomes import Change, Reason, Rejected, RetryKind, RetryLater, Unsubscribed
 from tests.unit.conftest import Domain
 
@@ -184,3 +185,54 @@ def test_unguarded_items_claim_nothing_and_share_calls_by_request(domain):
     assert all(isinstance(outcome, Unsubscribed) for outcome in outcomes)
     assert domain.store.claims == 0
     assert domain.hubspot.successful_unsubscribes() == {"a@example.com": 1, "b@example.com": 1}
+
+
+def test_a_write_that_may_have_reached_hubspot_makes_the_next_attempt_read_first(domain):
+    # Given a write answered with a 502 (HubSpot may have carried it out), and a status read that fails
+    domain.hubspot.script_faults(["502", "503", "503", "503", "503"])
+    service = domain.service()
+    first = service.unsubscribe(item("jane@example.com"), deadline())
+    calls_before = len(domain.hubspot.calls())
+
+    # When the request comes again
+    second = service.unsubscribe(item("jane@example.com"), deadline())
+
+    # Then the first waited for a retry saying so, and the second read HubSpot's status before it
+    # wrote (the sandbox's 502 applied nothing, so it did write, once)
+    assert isinstance(first, RetryLater) and first.may_have_applied
+    assert isinstance(second, Unsubscribed)
+    assert operations(domain, since=calls_before) == ["read-unsubscribe-all", "unsubscribe-all"]
+    assert domain.hubspot.successful_unsubscribes() == {"jane@example.com": 1}
+
+
+def test_a_takeover_whose_status_read_fails_waits_instead_of_writing_blind(domain):
+    # Given a lost attempt left the key in progress, and HubSpot's status reads fail for now
+    domain.store.leave_lost_attempt(Claim("key:k-1", UnsubscribeRequest("jane@example.com").fingerprint()))
+    domain.hubspot.script_faults(["503", "503", "503", "503"])
+
+    # When the request comes again
+    outcome = domain.service().unsubscribe(item("jane@example.com"), deadline())
+
+    # Then nothing was written (the lost attempt may have done it): it waits, keeping the claim for
+    # the next attempt, which reads again
+    assert isinstance(outcome, RetryLater) and outcome.may_have_applied
+    assert "unsubscribe-all" not in operations(domain)
+    again = domain.service().unsubscribe(item("jane@example.com"), deadline())
+    assert isinstance(again, Unsubscribed)
+    assert operations(domain)[-2:] == ["read-unsubscribe-all", "unsubscribe-all"]
+
+
+def test_a_takeover_that_may_not_read_statuses_writes_rather_than_lose_the_opt_out(domain):
+    # Given a lost attempt, and a token that may write but not read (HubSpot answers 403)
+    domain.hubspot.add_token("write-only", {"communication_preferences.write"})
+    domain.store.leave_lost_attempt(Claim("key:k-1", UnsubscribeRequest("jane@example.com").fingerprint()))
+    service = UnsubscribeService(
+        UnsubscribeRule(domain.client_for("write-only"), batch_mode=BatchMode.AUTO, max_concurrency=2),
+        domain.store,
+        MetricsRecorder(domain.metrics),
+    )
+
+    # When the request comes again, then it is written: a second write is harmless, a lost one is not
+    outcome = service.unsubscribe(item("jane@example.com"), deadline())
+    assert isinstance(outcome, Unsubscribed)
+    assert domain.hubspot.successful_unsubscribes() == {"jane@example.com": 1}

@@ -76,6 +76,8 @@ def test_every_setting_is_read():
         ({"HUBSPOT_BATCH_MODE": "sometimes"}, "HUBSPOT_BATCH_MODE", "auto, on, off"),
         ({"HUBSPOT_BATCH_SIZE": "0"}, "HUBSPOT_BATCH_SIZE", "between 1 and 1000"),
         ({"HUBSPOT_MAX_CONCURRENCY": "many"}, "HUBSPOT_MAX_CONCURRENCY", "whole number"),
+        ({"HUBSPOT_MAX_CONCURRENCY": "٣"}, "HUBSPOT_MAX_CONCURRENCY", "whole number"),
+        ({"HUBSPOT_BATCH_SIZE": "9" * 5000}, "HUBSPOT_BATCH_SIZE", "between 1 and 1000"),
     ],
 )
 def test_a_bad_setting_fails_naming_the_variable(changes, name, problem):

@@ -405,17 +405,20 @@ def test_translated_api_signs_every_method_with_sigv4(translated: Json) -> None:
         assert "credentials" not in operation["x-amazon-apigateway-integration"]
 
 
-def test_api_stage_is_throttled_traced_and_access_logged(template: Json, resources: Json) -> None:
+def test_api_stage_is_throttled_untraced_and_access_logged(template: Json, resources: Json) -> None:
     # GIVEN the API's properties
     api = resources["UnsubscribeApi"]["Properties"]
     (settings,) = api["MethodSettings"]
     # WHEN throttling, tracing and logging are read
-    # THEN every method is throttled by parameters, traced, and logged to a retained log group
+    # THEN every method is throttled by parameters and logged to a retained log group, and neither
+    # X-Ray (whose traces keep the URL path, and so the address, for 30 days) nor execution logging
+    # (which logs requests) is on
     assert (settings["ResourcePath"], settings["HttpMethod"]) == ("/*", "*")
     assert parameter(template, settings["ThrottlingRateLimit"])["Default"] > 0
     assert parameter(template, settings["ThrottlingBurstLimit"])["Default"] > 0
     assert settings["DataTraceEnabled"] is False
-    assert api["TracingEnabled"] is True
+    assert "LoggingLevel" not in settings
+    assert api["TracingEnabled"] is False
     assert api["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
     assert parameter(template, resources["ApiAccessLogGroup"]["Properties"]["RetentionInDays"])
 
@@ -425,10 +428,14 @@ def test_access_log_format_is_json_without_the_address_bearing_path(resources: J
     log_format = resources["UnsubscribeApi"]["Properties"]["AccessLogSetting"]["Format"]
     # WHEN it is parsed as JSON
     fields = json.loads(log_format)
-    # THEN it has the request ids API Gateway requires and logs the route template, not the path
+    # THEN it has the request ids API Gateway requires and logs the route template, not the path,
+    # and the error's type, not its message (which can quote the request)
     assert fields["requestId"] == "$context.requestId"
     assert fields["resourcePath"] == "$context.resourcePath"
-    assert "$context.path" not in log_format
+    assert fields["errorResponseType"] == "$context.error.responseType"
+    variables = set(re.findall(r"\$context\.[A-Za-z.]+", log_format))
+    assert not variables & {"$context.path", "$context.error.message", "$context.error.messageString"}
+    assert not {variable for variable in variables if "xray" in variable.lower()}
 
 
 # --- IAM ------------------------------------------------------------------------------------------
@@ -663,21 +670,112 @@ def test_the_deployment_type_parameter_reaches_codedeploy() -> None:
         ("FunctionThrottlesAlarm", ("AWS/Lambda", "Throttles", {"Ref": FUNCTION})),
         ("QueueOldestMessageAgeAlarm", ("AWS/SQS", "ApproximateAgeOfOldestMessage",
                                         {"Fn::GetAtt": ["UnsubscribeQueue", "QueueName"]})),
+        ("DeadLetterQueueAgeAlarm", ("AWS/SQS", "ApproximateAgeOfOldestMessage",
+                                     {"Fn::GetAtt": ["UnsubscribeDeadLetterQueue", "QueueName"]})),
     ],
 )  # fmt: skip
-def test_alarms_watch_the_right_metric_and_notify_the_optional_topic(
-    template: Json, resources: Json, alarm: str, expected: tuple[str, str, Json]
-) -> None:
+def test_alarms_watch_the_right_metric(resources: Json, alarm: str, expected: tuple[str, str, Json]) -> None:
     # GIVEN an alarm
     properties = resources[alarm]["Properties"]
-    # WHEN its metric and actions are read
-    # THEN it watches this stack's resource and notifies the topic only when one is given
+    # WHEN its metric is read
+    # THEN it watches this stack's resource
     namespace, metric, dimension = expected
     assert (properties["Namespace"], properties["MetricName"]) == (namespace, metric)
     assert [d["Value"] for d in properties["Dimensions"]] == [dimension]
-    notify = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
-    assert properties["AlarmActions"] == notify
+
+
+NOTIFY = [{"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}]
+
+
+def test_every_alarm_notifies_the_given_topic_or_the_one_the_stack_creates(
+    template: Json, resources: Json
+) -> None:
+    # GIVEN every alarm of the template
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
+    assert set(alarms) == {
+        "DeadLetterQueueMessagesAlarm",
+        "DeadLetterQueueAgeAlarm",
+        "FunctionErrorsAlarm",
+        "FunctionThrottlesAlarm",
+        "QueueOldestMessageAgeAlarm",
+        "HubSpotEndpointNotFoundAlarm",
+        "DailyLimitReachedAlarm",
+        "DeployedVersionErrorsAlarm",
+        "ApiServerErrorsAlarm",
+        "ApiLatencyAlarm",
+    }
+    # WHEN their actions are read
+    # THEN each notifies a topic whatever the parameters: AlarmTopicArn when given, else the stack's own
+    for name, alarm in alarms.items():
+        assert alarm["Properties"]["AlarmActions"] == NOTIFY, name
+        assert alarm["Properties"]["OKActions"] == NOTIFY, name
     assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
+    assert template["Conditions"]["CreateAlarmTopic"] == {"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}
+    assert resources["AlarmTopic"]["Condition"] == "CreateAlarmTopic"
+
+
+def test_the_alarm_topic_takes_cloudwatch_s_alarms_of_this_stack_and_an_optional_email(
+    template: Json, resources: Json
+) -> None:
+    # GIVEN the topic the stack creates, its policy and its subscription
+    policy = resources["AlarmTopicPolicy"]
+    subscription = resources["AlarmEmailSubscription"]
+    # WHEN they are read
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    # THEN CloudWatch may publish to it for this stack's alarms in this account only
+    assert policy["Condition"] == "CreateAlarmTopic"
+    assert policy["Properties"]["Topics"] == [{"Ref": "AlarmTopic"}]
+    assert (statement["Effect"], statement["Principal"], statement["Action"]) == (
+        "Allow",
+        {"Service": "cloudwatch.amazonaws.com"},
+        "sns:Publish",
+    )
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert statement["Condition"]["ArnLike"] == {
+        "aws:SourceArn": {
+            "Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}"
+            ":alarm:${AWS::StackName}-*"
+        }
+    }
+    # AND the email, when given, is subscribed (only to the stack's own topic)
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlarmEmail"},
+    }
+    assert template["Parameters"]["AlarmEmail"]["Default"] == ""
+    assert template["Conditions"]["HasAlarmEmail"] == {
+        "Fn::And": [
+            {"Condition": "CreateAlarmTopic"},
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]},
+        ]
+    }
+
+
+def test_dlq_age_alarm_fires_a_week_before_sqs_deletes_the_oldest_opt_out(
+    template: Json, resources: Json
+) -> None:
+    # GIVEN the DLQ's retention and the alarm on its oldest message
+    retention = resources["UnsubscribeDeadLetterQueue"]["Properties"]["MessageRetentionPeriod"]
+    properties = resources["DeadLetterQueueAgeAlarm"]["Properties"]
+    threshold = parameter(template, properties["Threshold"])
+    # WHEN its threshold is read
+    # THEN it fires at about 7 days, while a week of the DLQ's 14 days is left to act
+    assert threshold["Default"] == 7 * 24 * 3600
+    assert threshold["MaxValue"] < retention
+    assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert properties["Statistic"] == "Maximum"
+    assert properties["TreatMissingData"] == "notBreaching"
+
+
+@pytest.mark.parametrize("resource", ["UnsubscribeQueue", "UnsubscribeDeadLetterQueue", "IdempotencyTable"])
+def test_queues_and_table_outlive_the_stack(resources: Json, resource: str) -> None:
+    # GIVEN a resource that holds opt-outs (the queues) or what was done (the table)
+    # WHEN the stack is deleted or the resource replaced
+    # THEN CloudFormation keeps it
+    assert resources[resource]["DeletionPolicy"] == "Retain"
+    assert resources[resource]["UpdateReplacePolicy"] == "Retain"
 
 
 def test_dlq_alarm_fires_on_a_single_message(resources: Json) -> None:
@@ -760,9 +858,7 @@ def test_api_alarms_watch_this_apis_stage(
         "ApiName": api["Name"],
         "Stage": api["StageName"],
     }
-    assert properties["AlarmActions"] == {
-        "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
-    }
+    assert properties["AlarmActions"] == NOTIFY
     if alarm == "ApiLatencyAlarm":
         threshold = parameter(template, properties["Threshold"])
         assert threshold["Default"] == 5000
@@ -773,8 +869,9 @@ def test_outputs_are_the_contract(template: Json) -> None:
     # GIVEN the template's outputs
     outputs = template["Outputs"]
     # WHEN their names and values are read
-    # THEN they are the agreed seven, the URLs and ARNs of this stack's resources
+    # THEN they are the agreed eight, the URLs and ARNs of this stack's resources and the operators' policy
     assert set(outputs) == {
+        "OperatorPolicyArn",
         "ApiUrl",
         "QueueUrl",
         "QueueArn",

@@ -113,10 +113,12 @@ def test_done_before_reads_hubspot_and_never_writes(domain):
     assert domain.hubspot.successful_unsubscribes() == writes_before
 
 
-def test_a_status_that_cannot_be_read_is_not_taken_as_done(domain):
+def test_a_status_that_cannot_be_read_now_is_neither_done_nor_free_to_write(domain):
     domain.hubspot.script_faults(["503", "503", "503", "503"])
 
-    assert domain.rule().done_before(UnsubscribeRequest("a@example.com"), deadline()) is None
+    held = domain.rule().done_before(UnsubscribeRequest("a@example.com"), deadline())
+
+    assert isinstance(held, RetryLater) and held.may_have_applied
 
 
 def test_read_status_answers_hubspots_status(domain):

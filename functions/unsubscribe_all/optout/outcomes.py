@@ -40,6 +40,7 @@ class Reason(StrEnum):
     NOT_AN_OBJECT = "NOT_AN_OBJECT"
     DUPLICATE_KEY = "DUPLICATE_KEY"
     TOO_LARGE = "TOO_LARGE"
+    TOO_COMPLEX = "TOO_COMPLEX"
     ENVELOPE_TOO_DEEP = "ENVELOPE_TOO_DEEP"
     MISSING_SUBSCRIBER = "MISSING_SUBSCRIBER"
     INVALID_EMAIL = "INVALID_EMAIL"
@@ -67,6 +68,7 @@ class RetryKind(StrEnum):
     IN_PROGRESS = "in_progress"
     IDEMPOTENCY_STORE = "idempotency_store"
     DEAD_LETTER_QUEUE = "dead_letter_queue"
+    OUT_OF_TIME = "out_of_time"  # the invocation's time ran out before the request was reached
     INTERNAL = "internal"
 
 
@@ -150,12 +152,17 @@ class Unsubscribed:
 
 @dataclass(frozen=True, slots=True)
 class RetryLater:
-    """It may succeed later; `retry_after_s` when the wait is known, `policy` for a rate limit."""
+    """It may succeed later; `retry_after_s` when the wait is known, `policy` for a rate limit.
+
+    `may_have_applied`: HubSpot may have carried the write out without anyone being able to tell;
+    the next attempt must read HubSpot's status before writing again.
+    """
 
     kind: RetryKind
     message: str
     retry_after_s: float | None = None
     policy: str | None = None
+    may_have_applied: bool = False
 
 
 @dataclass(frozen=True, slots=True)

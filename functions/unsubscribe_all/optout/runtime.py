@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from optout.aws.call_budget import CallBudget
 from optout.aws.clients import AwsClients
 from optout.aws.dead_letters import DeadLetterQueue
 from optout.aws.idempotency_store import DynamoDBIdempotencyStore
@@ -30,6 +31,7 @@ class Runtime:
     store: DynamoDBIdempotencyStore
     service: UnsubscribeService
     sqs: SqsTrigger
+    aws_budget: CallBudget  # the deadline every AWS call of an invocation ends by
 
     @classmethod
     def from_settings(cls, settings: Settings, aws: AwsClients | None = None) -> Runtime:
@@ -47,7 +49,7 @@ class Runtime:
             )
 
         tokens = SecretsManagerTokenSource(
-            settings.token_secret_id, aws.secretsmanager, settings.token_cache_s
+            settings.token_secret_id, aws.secretsmanager, settings.token_cache_s, budget=aws.budget
         )
         pacer = RateLimitPacer(
             (settings.rate_limit_shared_by - 1) * settings.max_concurrency,
@@ -63,13 +65,14 @@ class Runtime:
             on_batch_disabled=warn_batch_disabled,
         )
         store = DynamoDBIdempotencyStore(
-            settings.idempotency_table_name, settings.idempotency_ttl_s, aws.dynamodb
+            settings.idempotency_table_name, settings.idempotency_ttl_s, aws.dynamodb, aws.budget
         )
         service = UnsubscribeService(rule, store, metrics)
         sqs = SqsTrigger(
             service,
-            DeadLetterQueue(settings.dead_letter_queue_url, aws.sqs),
-            RetrySchedule(settings.source_queue_url, aws.sqs),
+            DeadLetterQueue(settings.dead_letter_queue_url, aws.sqs, aws.budget),
+            RetrySchedule(settings.source_queue_url, aws.sqs, aws.budget),
             metrics,
+            aws.budget,
         )
-        return cls(settings=settings, store=store, service=service, sqs=sqs)
+        return cls(settings=settings, store=store, service=service, sqs=sqs, aws_budget=aws.budget)

@@ -15,6 +15,7 @@ from optout.domain.unsubscribe_rule import BatchMode
 from optout.hubspot.client import ClientConfig, validate_base_url
 from optout.hubspot.daily_reset import validate_time_zone
 from optout.hubspot.versions import validate_api_version
+from optout.whole_numbers import whole_number
 
 T = TypeVar("T")
 
@@ -100,12 +101,12 @@ class _Environment:
         value = self._value(name)
         if value is None:
             return default
-        try:
-            number = int(value)
-        except ValueError:
-            raise SettingsError(name, f"must be a whole number (got {value!r})") from None
-        if not minimum <= number <= maximum:
-            raise SettingsError(name, f"must be between {minimum} and {maximum} (got {number})")
+        number = whole_number(value, maximum=maximum)
+        if number is None or number < minimum:
+            # Cut short: a setting is a few digits, and this message is logged.
+            raise SettingsError(
+                name, f"must be a whole number between {minimum} and {maximum} (got {value[:40]!r})"
+            )
         return number
 
     def url(self, name: str, *, required: bool) -> str | None:

@@ -38,9 +38,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
+from optout.aws.call_budget import ATTEMPT_S, CallBudget
 from optout.deadline import Deadline
 from optout.observability import logger
-from optout.outcomes import Unsubscribed
+from optout.outcomes import Rejected, RetryLater, Unsubscribed
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -85,8 +86,25 @@ class Refusal(StrEnum):
 
 StoreAnswer = Fresh | Replayed | Refusal
 # `work(after_lost_attempt)`: True when the key was taken over from an attempt that never
-# recorded how it ended. It returns what HubSpot holds, or raises to give the claim up.
+# recorded how it ended. It returns what HubSpot holds, or raises NotDoneError.
 Work = Callable[[bool], Unsubscribed]
+
+
+class NotDoneError(Exception):
+    """What `work` raises when the request is not done; the store gives its claim up.
+
+    When HubSpot may have carried the write out unseen (`may_have_applied`), the claim is kept
+    instead, expired at once: the next attempt on the identity takes it over, and is told so, so
+    it reads HubSpot's status before writing again.
+    """
+
+    def __init__(self, outcome: RetryLater | Rejected) -> None:
+        super().__init__(outcome.message)
+        self.outcome = outcome
+
+    @property
+    def may_have_applied(self) -> bool:
+        return isinstance(self.outcome, RetryLater) and self.outcome.may_have_applied
 
 
 class IdempotencyStore(Protocol):
@@ -127,12 +145,50 @@ class TakeoverWatch:
         self._local.replaced_attempt = replaced.get(self._status_attr, {}).get("S") == IN_PROGRESS
 
 
+class _ClaimKeepingPersistence(DynamoDBPersistenceLayer):
+    """Powertools' DynamoDB persistence, except that the claim of an attempt that may have reached
+    HubSpot unseen is kept, expired at once, rather than deleted (see NotDoneError)."""
+
+    def delete_record(self, data: dict[str, Any], exception: Exception) -> None:
+        if not (isinstance(exception, NotDoneError) and exception.may_have_applied):
+            super().delete_record(data=data, exception=exception)
+            return
+        key = self._get_hashed_idempotency_key(data=data)
+        if key is None:
+            return
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={self.key_attr: {"S": key}},
+                UpdateExpression="SET #expiry = :now",
+                ConditionExpression="#status = :in_progress",
+                ExpressionAttributeNames={
+                    "#expiry": self.in_progress_expiry_attr,
+                    "#status": self.status_attr,
+                },
+                ExpressionAttributeValues={
+                    ":now": {"N": str(int(time.time() * 1000) - 1)},
+                    ":in_progress": {"S": IN_PROGRESS},
+                },
+            )
+        except Exception as error:
+            # The claim then lasts until the invocation's end, and is taken over after that.
+            logger.warning("could not expire a claim for takeover", error=type(error).__name__)
+
+
 class DynamoDBIdempotencyStore:
     """Powertools idempotency on DynamoDB, its persistence layer built on first use."""
 
-    def __init__(self, table_name: str, ttl_s: int, dynamodb: Callable[[], DynamoDBClient]) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        ttl_s: int,
+        dynamodb: Callable[[], DynamoDBClient],
+        budget: CallBudget | None = None,
+    ) -> None:
         self._table_name = table_name
         self._dynamodb = dynamodb
+        self._budget = budget or CallBudget()
         self.config = IdempotencyConfig(
             event_key_jmespath="identity",
             payload_validation_jmespath="fingerprint",
@@ -158,7 +214,8 @@ class DynamoDBIdempotencyStore:
 
         self._takeovers.forget()
         try:
-            record = self._guarded_function()(payload=_payload(claim), work=tracked_work)
+            with self._budget.until(deadline):
+                record = self._guarded_function()(payload=_payload(claim), work=tracked_work)
         except IdempotencyValidationError:
             return Refusal.KEY_REUSED
         except IdempotencyAlreadyInProgressError:
@@ -174,28 +231,31 @@ class DynamoDBIdempotencyStore:
         """Stores a success again after its first write failed (a store outage).
 
         If it never is, only a later duplicate of this identity would reach HubSpot again, and
-        taking over the expired claim makes that one read HubSpot's status first.
+        taking over the expired claim makes that one read HubSpot's status first. An attempt starts
+        only while one can end before the deadline.
         """
         delay = LATE_RECORD_FIRST_DELAY_S
-        while True:
+        failure = "no time left"
+        while deadline.allows(ATTEMPT_S):
             try:
-                self._persistence_layer().save_success(data=_payload(claim), result=done.to_record())
+                with self._budget.until(deadline):
+                    self._persistence_layer().save_success(data=_payload(claim), result=done.to_record())
             except Exception as error:
-                if not deadline.allows(delay):
-                    logger.warning(
-                        "unsubscribed but could not record it for idempotency", error=type(error).__name__
-                    )
-                    return False
+                failure = type(error).__name__
             else:
                 return True
+            if not deadline.allows(delay + ATTEMPT_S):
+                break
             time.sleep(delay)
             delay *= 2
+        logger.warning("unsubscribed but could not record it for idempotency", error=failure)
+        return False
 
     def _persistence_layer(self) -> DynamoDBPersistenceLayer:
         with self._lock:
             if self._persistence is None:
                 dynamodb = self._dynamodb()
-                self._persistence = DynamoDBPersistenceLayer(
+                self._persistence = _ClaimKeepingPersistence(
                     table_name=self._table_name, boto3_client=dynamodb
                 )
                 self._takeovers.watch(dynamodb, self._persistence.status_attr)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from optout.aws.call_budget import CallBudget
+from optout.deadline import Deadline
 from optout.observability import logger
 
 if TYPE_CHECKING:
@@ -36,13 +38,21 @@ class ScheduledRetry:
 
 
 class RetrySchedule:
-    def __init__(self, queue_url: str | None, sqs: Callable[[], SQSClient]) -> None:
+    def __init__(
+        self, queue_url: str | None, sqs: Callable[[], SQSClient], budget: CallBudget | None = None
+    ) -> None:
         self._rng = random.Random()  # noqa: S311 - jitter, not security
         self._queue_url = queue_url
         self._queue_name = queue_url.rstrip("/").rsplit("/", 1)[-1] if queue_url else None
         self._sqs = sqs
+        self._budget = budget or CallBudget()
 
-    def schedule(self, retries: Sequence[ScheduledRetry]) -> None:
+    def schedule(self, retries: Sequence[ScheduledRetry], deadline: Deadline | None = None) -> None:
+        """Changes the visibility of the messages the deadline leaves time for."""
+        with self._budget.until(deadline):
+            self._schedule(retries)
+
+    def _schedule(self, retries: Sequence[ScheduledRetry]) -> None:
         # Only the queue this function is configured with: a fan-in from another queue keeps
         # that queue's timeout.
         own = [retry for retry in retries if retry.source_arn.rsplit(":", 1)[-1] == self._queue_name]

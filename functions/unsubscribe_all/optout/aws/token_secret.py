@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from optout.aws.call_budget import CallBudget
 from optout.hubspot.errors import TokenUnavailableError
 from optout.hubspot.token_source import checked_token
 
@@ -52,37 +53,78 @@ def token_from_secret(value: str) -> str:
 
 
 class SecretsManagerTokenSource:
+    """One read of the secret at a time; the threads needing the token meanwhile wait for that
+    read, each no longer than its own deadline (`budget`), and take what it found, token or
+    failure, rather than each reading again in turn."""
+
     def __init__(
         self,
         secret_id: str,
         secretsmanager: Callable[[], SecretsManagerClient],
         max_age_s: float = 300,
         clock: Callable[[], float] = time.monotonic,
+        budget: CallBudget | None = None,
     ) -> None:
         self._secret_id = secret_id
         self._secretsmanager = secretsmanager
         self._max_age_s = max_age_s
         self._clock = clock
-        self._lock = threading.Lock()
+        self._budget = budget or CallBudget()
+        self._changed = threading.Condition()
         self._token: str | None = None
         self._read_at = 0.0
+        self._reading = False
+        self._reads = 0  # reads finished, to tell a waiter that the one it waited for is done
+        self._failure: TokenUnavailableError | None = None  # of the last read
 
     def __repr__(self) -> str:
         return f"SecretsManagerTokenSource(secret_id={self._secret_id!r})"
 
     def token(self) -> str:
-        with self._lock:
-            if self._token is None or self._clock() - self._read_at >= self._max_age_s:
-                self._token = self._read()
-                self._read_at = self._clock()
-            return self._token
+        return self._current(lambda token: self._clock() - self._read_at < self._max_age_s)
 
     def refresh(self, refused: str) -> str:
-        with self._lock:
-            if self._token is None or self._token == refused:
-                self._token = self._read()
-                self._read_at = self._clock()
-            return self._token
+        return self._current(lambda token: token != refused)
+
+    def _current(self, usable: Callable[[str], bool]) -> str:
+        with self._changed:
+            if self._token is not None and usable(self._token):
+                return self._token
+            if self._reading:
+                return self._await_read()
+            self._reading = True
+        token: str | None = None
+        failure = TokenUnavailableError("the HubSpot token could not be read")
+        try:
+            token = self._read()
+        except TokenUnavailableError as error:
+            failure = error
+            raise
+        finally:
+            self._finish_read(token, None if token is not None else failure)
+        return token
+
+    def _finish_read(self, token: str | None, failure: TokenUnavailableError | None) -> None:
+        with self._changed:
+            self._reading = False
+            self._reads += 1
+            self._failure = failure
+            if token is not None:
+                self._token, self._read_at = token, self._clock()
+            self._changed.notify_all()
+
+    def _await_read(self) -> str:
+        """The outcome of the read in progress (called holding the lock)."""
+        reads = self._reads
+        deadline = self._budget.deadline()
+        finished = self._changed.wait_for(
+            lambda: self._reads != reads, timeout=None if deadline is None else deadline.remaining()
+        )
+        if not finished:
+            raise TokenUnavailableError("the HubSpot token is being read and no time is left to wait")
+        if self._failure is not None or self._token is None:
+            raise TokenUnavailableError(str(self._failure or "the HubSpot token could not be read"))
+        return self._token
 
     def _read(self) -> str:
         try:

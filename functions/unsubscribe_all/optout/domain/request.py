@@ -13,6 +13,10 @@ Examples:
     Traceback (most recent call last):
     ...
     optout.domain.request.InvalidRequestError: businessUnitId must be an integer from 0 to 9223372036854775807
+    >>> business_unit_id_from_text("9" * 5000)
+    Traceback (most recent call last):
+    ...
+    optout.domain.request.InvalidRequestError: businessUnitId must be an integer from 0 to 9223372036854775807
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 from optout.domain.addresses import InvalidEmailError, validate_email
 from optout.hubspot.subscribers import subscriber_key
 from optout.outcomes import Reason
+from optout.whole_numbers import whole_number
 
 MAX_BUSINESS_UNIT_ID = 2**63 - 1
 MAX_IDEMPOTENCY_KEY_LENGTH = 256
@@ -91,9 +96,10 @@ def business_unit_id_from_json(value: object) -> int | None:
 
 def business_unit_id_from_text(text: str) -> int:
     """A `businessUnitId` written as text (a query string, a command line): ASCII digits only."""
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_BUSINESS_UNIT_ID:
+    number = whole_number(text, maximum=MAX_BUSINESS_UNIT_ID)
+    if number is None:
         raise InvalidRequestError(Reason.INVALID_FIELD, _BUSINESS_UNIT_ID_RULE, "businessUnitId")
-    return int(text)
+    return number
 
 
 def idempotency_key_from(value: object, where: str = "idempotencyKey") -> str | None:

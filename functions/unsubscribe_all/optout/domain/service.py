@@ -17,7 +17,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
-from optout.aws.idempotency_store import Claim, Fresh, IdempotencyStore, Refusal, Replayed, StoreAnswer
+from optout.aws.idempotency_store import (
+    Claim,
+    Fresh,
+    IdempotencyStore,
+    NotDoneError,
+    Refusal,
+    Replayed,
+    StoreAnswer,
+)
 from optout.deadline import Deadline
 from optout.domain.coalescer import Coalescer, ImmediateSender, Ticket
 from optout.domain.reporting import report
@@ -43,14 +51,6 @@ class WorkItem:
     request: UnsubscribeRequest
     identity: str | None
     correlation_id: str
-
-
-class _NotUnsubscribedError(Exception):
-    """Raised inside the idempotent work, so the store gives the claim up; carries the outcome."""
-
-    def __init__(self, outcome: RetryLater | Rejected) -> None:
-        super().__init__(outcome.message)
-        self.outcome = outcome
 
 
 class UnsubscribeService:
@@ -110,18 +110,22 @@ class UnsubscribeService:
     ) -> Outcome:
         def work(after_lost_attempt: bool) -> Unsubscribed:
             # A lost attempt may have reached HubSpot: if HubSpot holds the opt-out, it is done.
-            if after_lost_attempt and (done := self._rule.done_before(item.request, deadline)):
-                return done
+            if after_lost_attempt:
+                held = self._rule.done_before(item.request, deadline)
+                if isinstance(held, RetryLater):
+                    raise NotDoneError(held)
+                if held is not None:
+                    return held
             outcome = send(item.request)
             if not isinstance(outcome, Unsubscribed):
-                raise _NotUnsubscribedError(outcome)
+                raise NotDoneError(outcome)
             return outcome
 
         try:
             if item.identity is None:
                 return send(item.request)
             answer = self._store.once(Claim(item.identity, item.request.fingerprint()), work, deadline)
-        except _NotUnsubscribedError as failed:
+        except NotDoneError as failed:
             return failed.outcome
         except Exception as error:
             identity_kind = item.identity.split(":")[0] if item.identity is not None else None

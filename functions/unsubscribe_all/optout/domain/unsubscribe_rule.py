@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from enum import StrEnum
 
 from optout.deadline import Deadline
@@ -26,7 +27,7 @@ from optout.domain.request import Target, UnsubscribeRequest
 from optout.hubspot.client import HubSpotClient
 from optout.hubspot.errors import HubSpotError, MissingScopesError, PermanentError
 from optout.hubspot.responses import UnsubscribeAllStatus, already_unsubscribed
-from optout.outcomes import Outcome, Rejected, RetryLater, Unsubscribed
+from optout.outcomes import Outcome, Rejected, RetryKind, RetryLater, Unsubscribed
 
 
 class BatchMode(StrEnum):
@@ -102,17 +103,23 @@ class UnsubscribeRule:
             outcomes[request.target] = outcome
         return outcomes
 
-    def done_before(self, request: UnsubscribeRequest, deadline: Deadline) -> Unsubscribed | None:
-        """HubSpot's opt-out for `request` if it already holds one (read, not written), else None.
+    def done_before(
+        self, request: UnsubscribeRequest, deadline: Deadline
+    ) -> Unsubscribed | RetryLater | None:
+        """Whether HubSpot already holds the opt-out `request` asks for (read, never written).
 
-        None too when the status cannot be read: unsubscribing again is harmless, a lost opt-out is not.
+        Its opt-out when it does; None when it does not, or when its status can never be read here
+        (no read scope, a refusal): then unsubscribing again is harmless and a lost opt-out is not.
+        RetryLater when the read failed for a reason that passes (a rate limit, an outage): an
+        earlier attempt may have written it, so nothing is written blind.
         """
         status = self.read_status(request.subscriber, request.business_unit_id, deadline)
-        if not isinstance(status, UnsubscribeAllStatus) or not status.unsubscribed_for(
-            request.business_unit_id
-        ):
+        if isinstance(status, UnsubscribeAllStatus):
+            held = status.unsubscribed_for(request.business_unit_id)
+            return already_unsubscribed(request.subscriber) if held else None
+        if isinstance(status, Rejected) or status.kind is RetryKind.MISSING_SCOPES:
             return None
-        return already_unsubscribed(request.subscriber)
+        return replace(status, may_have_applied=True)
 
     def read_status(
         self, subscriber: str, business_unit_id: int | None, deadline: Deadline

@@ -27,7 +27,6 @@ from optout.hubspot.errors import (
     PermanentError,
     RateLimitedError,
     TransientError,
-    UnexpectedResponseError,
 )
 from optout.hubspot.pacing import RateLimitPacer, SlotWaitTooLongError
 from optout.hubspot.responses import (
@@ -117,6 +116,11 @@ def _json_object(data: bytes) -> Mapping[str, Any]:
 
 
 _NOT_CONFIRMED = "HubSpot's answer did not confirm the unsubscribe, and its status does not show it yet"
+_UNCONFIRMED = "HubSpot's answer did not confirm the unsubscribe"
+# Transport failures that happen before a request leaves: HubSpot cannot have seen it.
+_NEVER_SENT = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
+# A call that timed out may still be running at HubSpot: give it this long before reading its effect.
+GRACE_AFTER_TIMEOUT_S = 2.0
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
@@ -156,19 +160,66 @@ class HubSpotClient:
     def unsubscribe_all(
         self, subscriber: str, *, business_unit_id: int | None = None, deadline: Deadline | None = None
     ) -> Unsubscribed:
-        """Unsubscribes one subscriber from all email; raises HubSpotError when it cannot say it did."""
+        """Unsubscribes one subscriber from all email; raises HubSpotError when it cannot say it did.
+
+        A write that may have been carried out unseen (a timeout, a 500/502/504, an answer that
+        does not confirm) is never sent again blind: HubSpot's status is read first, and the write
+        is sent again only when the status shows it was not applied, within the retry policy and
+        the deadline. When the status cannot be read, the error says the write may have applied.
+        """
         deadline = deadline or Deadline.after(self.config.default_deadline_s)
         url = self._url(("statuses", subscriber, "unsubscribe-all"), business_unit_id)
+        attempt = 1
+        while True:
+            try:
+                response = self._call(
+                    "unsubscribe_all",
+                    method="POST",
+                    url=url,
+                    payload=None,
+                    inputs=1,
+                    deadline=deadline,
+                    write=True,
+                )
+            except PermanentError as error:
+                if not is_already_unsubscribed(error.status or 0, error.body):
+                    raise
+                return already_unsubscribed(subscriber)
+            except HubSpotError as error:
+                if not error.may_have_applied:
+                    raise
+                unknown = error
+                self._grace_for_unanswered(error, deadline)
+            else:
+                done = parse_unsubscribe_all(subscriber, response.body)
+                if done is not None:
+                    return done
+                unknown = TransientError(_UNCONFIRMED, may_have_applied=True)
+            if self._shows_opt_out(subscriber, business_unit_id, deadline, unknown):
+                return confirmed_by_status(subscriber)
+            not_applied = TransientError(_NOT_CONFIRMED)
+            delay = self._retry.delay_before_retry(not_applied, attempt)
+            if delay is None or not deadline.allows(delay + MIN_ATTEMPT_S):
+                raise not_applied
+            self._sleep(delay)
+            attempt += 1
+
+    def _grace_for_unanswered(self, error: HubSpotError, deadline: Deadline) -> None:
+        """A call that got no answer may still be running at HubSpot: give it time to finish."""
+        if error.status is None:
+            self._sleep(min(GRACE_AFTER_TIMEOUT_S, max(0.0, deadline.remaining() - MIN_ATTEMPT_S)))
+
+    def _shows_opt_out(
+        self, subscriber: str, business_unit_id: int | None, deadline: Deadline, unknown: HubSpotError
+    ) -> bool:
+        """Whether HubSpot's status shows the opt-out; raises `unknown` when it cannot be read."""
         try:
-            response = self._call(
-                "unsubscribe_all", method="POST", url=url, payload=None, inputs=1, deadline=deadline
+            status = self.unsubscribe_all_status(
+                subscriber, business_unit_id=business_unit_id, deadline=deadline
             )
-        except PermanentError as error:
-            if not is_already_unsubscribed(error.status or 0, error.body):
-                raise
-            return already_unsubscribed(subscriber)
-        done = parse_unsubscribe_all(subscriber, response.body)
-        return done if done is not None else self._confirmed(subscriber, business_unit_id, deadline)
+        except HubSpotError:
+            raise unknown from None
+        return status.unsubscribed_for(business_unit_id)
 
     def unsubscribe_all_status(
         self, subscriber: str, *, business_unit_id: int | None = None, deadline: Deadline | None = None
@@ -235,7 +286,7 @@ class HubSpotClient:
         """Sends one chunk, settling what HubSpot's answer settles; returns the inputs left unconfirmed."""
         url = self._url(("statuses", "batch", "unsubscribe-all"), business_unit_id)
         try:
-            response = self._post_inputs("batch_unsubscribe_all", url, chunk, deadline)
+            response = self._post_inputs("batch_unsubscribe_all", url, chunk, deadline, write=True)
         except PermanentError as error:
             by_key = {subscriber_key(subscriber): subscriber for subscriber in chunk}
             offending = subscribers_named_in(error.body, by_key) if isolate else set()
@@ -253,6 +304,9 @@ class HubSpotClient:
                     )
             return []
         except HubSpotError as error:
+            if error.may_have_applied:
+                self._grace_for_unanswered(error, deadline)
+                return chunk
             for subscriber in chunk:
                 answer[subscriber] = error
             return []
@@ -260,13 +314,6 @@ class HubSpotClient:
         answer.update(reading.done)
         answer.update(reading.failed)
         return reading.unconfirmed
-
-    def _confirmed(self, subscriber: str, business_unit_id: int | None, deadline: Deadline) -> Unsubscribed:
-        """An answer that did not confirm the unsubscribe, settled by reading HubSpot's status."""
-        status = self.unsubscribe_all_status(subscriber, business_unit_id=business_unit_id, deadline=deadline)
-        if status.unsubscribed_for(business_unit_id):
-            return confirmed_by_status(subscriber)
-        raise UnexpectedResponseError(_NOT_CONFIRMED)
 
     def _confirmed_batch(
         self, subscribers: Sequence[str], business_unit_id: int | None, deadline: Deadline
@@ -278,11 +325,11 @@ class HubSpotClient:
             subscribers, business_unit_id=business_unit_id, deadline=deadline
         ).items():
             if isinstance(status, HubSpotError):
-                settled[subscriber] = status
+                settled[subscriber] = TransientError(_UNCONFIRMED, may_have_applied=True)
             elif status.unsubscribed_for(business_unit_id):
                 settled[subscriber] = confirmed_by_status(subscriber)
             else:
-                settled[subscriber] = UnexpectedResponseError(_NOT_CONFIRMED)
+                settled[subscriber] = TransientError(_NOT_CONFIRMED)
         return settled
 
     def _status_or_error(
@@ -295,7 +342,9 @@ class HubSpotClient:
         except HubSpotError as error:
             return error
 
-    def _post_inputs(self, operation: str, url: str, inputs: list[str], deadline: Deadline) -> _Response:
+    def _post_inputs(
+        self, operation: str, url: str, inputs: list[str], deadline: Deadline, *, write: bool = False
+    ) -> _Response:
         return self._call(
             operation,
             method="POST",
@@ -303,6 +352,7 @@ class HubSpotClient:
             payload={"inputs": inputs},
             inputs=len(inputs),
             deadline=deadline,
+            write=write,
         )
 
     def _url(self, segments: Sequence[str], business_unit_id: int | None) -> str:
@@ -324,8 +374,13 @@ class HubSpotClient:
         payload: Mapping[str, Any] | None,
         inputs: int,
         deadline: Deadline | None,
+        write: bool = False,
     ) -> _Response:
-        """Performs one operation with retries; returns a 2xx answer or raises HubSpotError."""
+        """Performs one operation with retries; returns a 2xx answer or raises HubSpotError.
+
+        A write whose attempt may have been carried out (`may_have_applied`) is never sent again
+        here: the caller confirms with a status read first.
+        """
         deadline = deadline or Deadline.after(self.config.default_deadline_s)
         body = json.dumps(payload).encode() if payload is not None else None
         attempt = 1
@@ -356,7 +411,11 @@ class HubSpotClient:
                         error.retry_after_s, error.policy or RateLimitPolicy.TEN_SECONDLY_ROLLING
                     )
                 delay = self._retry.delay_before_retry(error, attempt)
-                if delay is None or not deadline.allows(delay + MIN_ATTEMPT_S):
+                if (
+                    (write and error.may_have_applied)
+                    or delay is None
+                    or not deadline.allows(delay + MIN_ATTEMPT_S)
+                ):
                     raise
                 self._sleep(delay)
                 attempt += 1
@@ -396,8 +455,12 @@ class HubSpotClient:
                 str(waiting), retry_after_s=waiting.wait_s, policy=waiting.policy
             ) from None
         except urllib3.exceptions.HTTPError as exc:
-            # urllib3's own message can hold the URL, and so the email: name the failure only.
-            error: HubSpotError = TransientError(f"{operation}: {type(exc).__name__} talking to HubSpot")
+            # urllib3's own message can hold the URL, and so the email: name the failure only. A
+            # timeout or a connection lost once the request was on its way leaves its fate unknown.
+            error: HubSpotError = TransientError(
+                f"{operation}: {type(exc).__name__} talking to HubSpot",
+                may_have_applied=not isinstance(exc, _NEVER_SENT),
+            )
             self._record(operation, None, started, inputs, error)
             raise error from None
         response = _Response(raw.status, raw.headers, _json_object(raw.data))

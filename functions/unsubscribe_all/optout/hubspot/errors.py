@@ -21,6 +21,9 @@ class ResponseDetails(TypedDict, total=False):
     correlation_id: str | None
     # HubSpot's whole error body. It can name email addresses, so it is kept out of str/repr.
     body: Mapping[str, Any]
+    # A write HubSpot may have carried out although the caller cannot tell (a timeout after the
+    # request was sent, a 500/502/504, an answer that did not confirm and a status read that failed).
+    may_have_applied: bool
 
 
 class HubSpotError(Exception):
@@ -37,6 +40,7 @@ class HubSpotError(Exception):
         self.category = details.get("category")
         self.correlation_id = details.get("correlation_id")
         self.body: Mapping[str, Any] = details.get("body") or {}
+        self.may_have_applied = details.get("may_have_applied", False)
 
     def __repr__(self) -> str:
         # HubSpot's message can quote the email address, so the repr leaves it out.
@@ -44,7 +48,9 @@ class HubSpotError(Exception):
 
     def outcome(self) -> RetryLater | Rejected:
         """The request's outcome, with HubSpot's message masked."""
-        return RetryLater(RetryKind(self.kind), mask_emails_in_text(self.message))
+        return RetryLater(
+            RetryKind(self.kind), mask_emails_in_text(self.message), may_have_applied=self.may_have_applied
+        )
 
 
 class PermanentError(HubSpotError):
@@ -123,11 +129,16 @@ class TransientError(HubSpotError):
         self.retry_after_s = retry_after_s
 
     def outcome(self) -> RetryLater:
-        return RetryLater(RetryKind.TRANSIENT, mask_emails_in_text(self.message), self.retry_after_s)
+        return RetryLater(
+            RetryKind.TRANSIENT,
+            mask_emails_in_text(self.message),
+            self.retry_after_s,
+            may_have_applied=self.may_have_applied,
+        )
 
 
 class UnexpectedResponseError(HubSpotError):
-    """A status or body this client does not know (a 405 or 409, say, or an answer it cannot confirm).
+    """A status or body this client does not know (a 405 or a 409, say).
 
     Retryable because the fault is usually configuration, not the request: the message waits
     for the fix instead of being parked as if the address were bad.

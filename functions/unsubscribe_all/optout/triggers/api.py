@@ -11,7 +11,7 @@ Every route goes through the service, so every one logs and counts its outcomes 
 
 Examples:
     >>> api = UnsubscribeApi(service, batch_size=100)  # doctest: +SKIP
-    >>> api.resolver.resolve(event, context)["statusCode"]  # doctest: +SKIP
+    >>> api.handle(event, context)["statusCode"]  # doctest: +SKIP
     200
 """
 
@@ -25,6 +25,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
+from optout.aws.call_budget import CallBudget
 from optout.deadline import Deadline
 from optout.domain.addresses import InvalidEmailError, validate_email
 from optout.domain.request import (
@@ -64,12 +65,26 @@ class InvocationResolver(APIGatewayRestResolver):
         return super().resolve(event, context)
 
 
+def request_deadline(context: LambdaContext) -> Deadline:
+    """When a request's work must end: before the invocation's end and API Gateway's 29 s."""
+    invocation = Deadline.for_invocation(context, SAFETY_MARGIN_S)
+    return min(invocation, Deadline.after(API_GATEWAY_TIMEOUT_S - SAFETY_MARGIN_S), key=Deadline.remaining)
+
+
 class UnsubscribeApi:
-    def __init__(self, service: UnsubscribeService, *, batch_size: int) -> None:
+    def __init__(
+        self, service: UnsubscribeService, *, batch_size: int, budget: CallBudget | None = None
+    ) -> None:
         self._service = service
         self._batch_size = batch_size
+        self._budget = budget or CallBudget()
         self.resolver = InvocationResolver()
         self._register()
+
+    def handle(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        """Answers one request; its AWS calls (idempotency store, token) end by its deadline."""
+        self._budget.start_invocation(request_deadline(context))
+        return self.resolver.resolve(event, context)
 
     def _register(self) -> None:
         resolver = self.resolver
@@ -97,10 +112,7 @@ class UnsubscribeApi:
         return self._event.query_string_parameters or {}
 
     def _deadline(self) -> Deadline:
-        invocation = Deadline.for_invocation(self.resolver.lambda_context, SAFETY_MARGIN_S)
-        return min(
-            invocation, Deadline.after(API_GATEWAY_TIMEOUT_S - SAFETY_MARGIN_S), key=Deadline.remaining
-        )
+        return request_deadline(self.resolver.lambda_context)
 
     def _error_response(self, error: ApiError) -> Response[Any]:
         return error.response(self._correlation_id())

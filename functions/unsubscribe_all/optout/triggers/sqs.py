@@ -18,18 +18,21 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from optout.aws.call_budget import CallBudget
 from optout.aws.dead_letters import DeadLetter, DeadLetterQueue
 from optout.aws.retry_schedule import RetrySchedule, ScheduledRetry
 from optout.deadline import Deadline
 from optout.domain.reporting import report
-from optout.domain.request import InvalidRequestError, UnsubscribeRequest
+from optout.domain.request import InvalidRequestError
 from optout.domain.service import UnsubscribeService, WorkItem
 from optout.observability import MetricsRecorder, logger
 from optout.outcomes import Outcome, Rejected, RetryKind, RetryLater
-from optout.triggers.message_body import parse_message_body
+from optout.triggers.message_body import QueueMessage, read_message_body
 
-# Time kept back from the invocation's remaining time to park, report and answer.
+# Time kept back from the invocation's remaining time to park, report and answer; parking and
+# delaying retries stop short of the end by ANSWER_MARGIN_S, for the answer alone.
 SAFETY_MARGIN_S = 3.0
+ANSWER_MARGIN_S = 0.25
 # Added to the function's timeout before a duplicate held up by an in-progress record returns.
 IN_PROGRESS_MARGIN_S = 2.0
 
@@ -38,10 +41,36 @@ class RetryableRecordError(Exception):
     """Raised for a record SQS should deliver again (what BatchProcessor reports as failed)."""
 
 
-def identity_of(record: SQSRecord, request: UnsubscribeRequest) -> str:
-    if request.idempotency_key is not None:
-        return f"key:{request.idempotency_key}"
-    return f"sqs-message:{record.message_id}"
+NOT_REACHED = RetryLater(RetryKind.OUT_OF_TIME, "the invocation ran out of time before reading the message")
+
+
+def identity_of(record: SQSRecord, message: QueueMessage) -> str:
+    """The producer's key; else the id of the delivery SNS or EventBridge made; else the message's."""
+    if message.request.idempotency_key is not None:
+        return f"key:{message.request.idempotency_key}"
+    return message.delivery_id or f"sqs-message:{record.message_id}"
+
+
+def read_records(
+    records: list[SQSRecord], deadline: Deadline
+) -> tuple[list[WorkItem], dict[str, Rejected | RetryLater]]:
+    """Each record's work item, or why it has none; records the deadline does not reach are left
+    for a retry, so a flood of heavy bodies cannot spend the whole invocation on parsing."""
+    items: list[WorkItem] = []
+    others: dict[str, Rejected | RetryLater] = {}
+    for record in records:
+        if deadline.expired():
+            others[record.message_id] = NOT_REACHED
+            continue
+        try:
+            message = read_message_body(record.body)
+        except InvalidRequestError as error:
+            others[record.message_id] = Rejected(error.reason, error.message)
+            continue
+        items.append(
+            WorkItem(message.request, identity_of(record, message), correlation_id=record.message_id)
+        )
+    return items, others
 
 
 def _dead_letter(record: SQSRecord, rejected: Rejected) -> DeadLetter:
@@ -71,18 +100,23 @@ class SqsTrigger:
         dead_letters: DeadLetterQueue,
         retries: RetrySchedule,
         metrics: MetricsRecorder,
+        budget: CallBudget | None = None,
     ) -> None:
         self._service = service
         self._dead_letters = dead_letters
         self._retries = retries
         self._metrics = metrics
+        self._budget = budget or CallBudget()
 
     def handle(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         # Every invocation of the function starts with its timeout ahead of it.
         function_timeout_s = context.get_remaining_time_in_millis() / 1000
         deadline = Deadline.for_invocation(context, SAFETY_MARGIN_S)
+        finish = Deadline.for_invocation(context, ANSWER_MARGIN_S)
+        # The AWS calls made for the records (idempotency store, token) end by the deadline too.
+        self._budget.start_invocation(deadline)
         records = [SQSRecord(raw) for raw in event["Records"]]
-        outcomes = self._settle(records, deadline, function_timeout_s + IN_PROGRESS_MARGIN_S)
+        outcomes = self._settle(records, deadline, finish, function_timeout_s + IN_PROGRESS_MARGIN_S)
 
         def record_handler(record: SQSRecord) -> None:
             outcome = outcomes[record.message_id]
@@ -98,19 +132,14 @@ class SqsTrigger:
         return response
 
     def _settle(
-        self, records: list[SQSRecord], deadline: Deadline, in_progress_wait_s: float
+        self, records: list[SQSRecord], deadline: Deadline, finish: Deadline, in_progress_wait_s: float
     ) -> dict[str, Outcome]:
         """Each record's outcome: parsed, carried out by the service, the rejected ones parked."""
         by_id = {record.message_id: record for record in records}
-        items: list[WorkItem] = []
-        outcomes: dict[str, Outcome] = {}
-        for record in records:
-            try:
-                request = parse_message_body(record.body)
-            except InvalidRequestError as error:
-                outcomes[record.message_id] = self._reported(record, Rejected(error.reason, error.message))
-                continue
-            items.append(WorkItem(request, identity_of(record, request), correlation_id=record.message_id))
+        items, others = read_records(records, deadline)
+        outcomes: dict[str, Outcome] = {
+            message_id: self._reported(by_id[message_id], outcome) for message_id, outcome in others.items()
+        }
         done = self._service.unsubscribe_many(items, deadline)
         outcomes.update((item.correlation_id, outcome) for item, outcome in zip(items, done, strict=True))
 
@@ -119,7 +148,7 @@ class SqsTrigger:
             for id_, outcome in outcomes.items()
             if isinstance(outcome, Rejected)
         ]
-        for message_id in self._dead_letters.park(letters):
+        for message_id in self._dead_letters.park(letters, finish):
             outcomes[message_id] = self._reported(
                 by_id[message_id],
                 RetryLater(
@@ -133,7 +162,8 @@ class SqsTrigger:
                 for message_id, outcome in outcomes.items()
                 if isinstance(outcome, RetryLater)
                 and (after_s := _retry_after(outcome, in_progress_wait_s)) is not None
-            ]
+            ],
+            finish,
         )
         return outcomes
 

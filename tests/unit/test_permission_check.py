@@ -1,0 +1,112 @@
+"""The local permission check's parts: reading calls off HTTP requests, the policy evaluator, the mapping."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from local.aws.call_log import AwsCall, call_of, principal_of
+from local.aws.iam_policy import Decision, Policy
+from local.aws.permissions import ArnLookup, Permission, check, required_permissions
+
+SCOPE = (
+    "AWS4-HMAC-SHA256 Credential=testing/20260101/eu-west-1/%s/aws4_request, SignedHeaders=host, Signature=x"
+)
+LOOKUP = ArnLookup(
+    secret_arn=lambda name: f"arn:aws:secretsmanager:eu-west-1:1:secret:{name}-AbCdEf",
+    stack_arn=lambda name: f"arn:aws:cloudformation:eu-west-1:1:stack/{name}/id",
+)
+
+
+def test_the_caller_is_the_app_id_of_the_user_agent() -> None:
+    agent = "Boto3/1.43 md/Botocore#1.43 ua/2.1 os/linux app/hubspot-unsubscribe-all cfg/retry-mode#standard"
+    assert principal_of(agent) == "hubspot-unsubscribe-all"
+    assert principal_of("Boto3/1.43 md/Botocore#1.43") is None
+
+
+def test_a_json_protocol_request_is_read_as_its_service_operation_and_resources() -> None:
+    headers = {"authorization": SCOPE % "dynamodb", "x-amz-target": "DynamoDB_20120810.PutItem"}
+    body = json.dumps({"TableName": "t-idempotency", "Item": {"id": {"S": "x"}}}).encode()
+    assert call_of("f", headers, body) == AwsCall(
+        "f", "dynamodb", "eu-west-1", "PutItem", (("TableName", "t-idempotency"),)
+    )
+
+
+def test_a_query_protocol_request_is_read_from_its_form() -> None:
+    body = b"Action=DescribeStacks&Version=2010-05-15&StackName=my-stack"
+    assert call_of("cli", {"authorization": SCOPE % "cloudformation"}, body) == AwsCall(
+        "cli", "cloudformation", "eu-west-1", "DescribeStacks", (("StackName", "my-stack"),)
+    )
+
+
+def test_an_unsigned_request_is_no_api_call() -> None:
+    assert call_of("f", {}, b"{}") is None
+
+
+POLICY = Policy.of(
+    [
+        {
+            "Effect": "Allow",
+            "Action": ["sqs:SendMessage", "SQS:get*"],
+            "Resource": "arn:aws:sqs:eu-west-1:1:q-??",
+        },
+        {"Effect": "Deny", "Action": "sqs:GetQueueUrl", "Resource": "*"},
+        {"Effect": "Allow", "NotAction": "sqs:*", "Resource": "arn:aws:dynamodb:*:1:table/t"},
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*", "Condition": {"Bool": {"x": "true"}}},
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "decision"),
+    [
+        ("sqs:SendMessage", "arn:aws:sqs:eu-west-1:1:q-01", Decision.ALLOWED),
+        ("sqs:sendmessage", "arn:aws:sqs:eu-west-1:1:q-01", Decision.ALLOWED),  # actions ignore case
+        ("sqs:SendMessage", "arn:aws:sqs:eu-west-1:1:Q-01", Decision.NOT_ALLOWED),  # resources do not
+        ("sqs:SendMessage", "arn:aws:sqs:eu-west-1:1:q-001", Decision.NOT_ALLOWED),  # ? is one character
+        ("sqs:GetQueueAttributes", "arn:aws:sqs:eu-west-1:1:q-ab", Decision.ALLOWED),
+        ("sqs:GetQueueUrl", "arn:aws:sqs:eu-west-1:1:q-ab", Decision.DENIED),  # a Deny wins
+        ("dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:1:table/t", Decision.ALLOWED),
+        ("sqs:SendMessage", "arn:aws:dynamodb:us-east-1:1:table/t", Decision.NOT_ALLOWED),  # NotAction
+        ("kms:Decrypt", "arn:aws:kms:eu-west-1:1:key/k", Decision.NOT_ALLOWED),  # conditions not evaluated
+    ],
+)
+def test_the_evaluator_follows_iam_s_matching_rules(action: str, resource: str, decision: Decision) -> None:
+    assert POLICY.decision(action, resource) is decision
+
+
+def test_batch_operations_and_message_moves_need_what_sqs_documents() -> None:
+    batch = AwsCall("f", "sqs", "eu-west-1", "SendMessageBatch", (("QueueUrl", "https://sqs/1/q-01"),))
+    assert required_permissions(batch, LOOKUP) == [
+        Permission("sqs:SendMessage", "arn:aws:sqs:eu-west-1:1:q-01")
+    ]
+    move = AwsCall(
+        "cli",
+        "sqs",
+        "eu-west-1",
+        "StartMessageMoveTask",
+        (("DestinationArn", "arn:aws:sqs:eu-west-1:1:q"), ("SourceArn", "arn:aws:sqs:eu-west-1:1:dlq")),
+    )
+    assert [(p.action, p.resource.rsplit(":", 1)[-1]) for p in required_permissions(move, LOOKUP)] == [
+        ("sqs:StartMessageMoveTask", "dlq"),
+        ("sqs:ReceiveMessage", "dlq"),
+        ("sqs:DeleteMessage", "dlq"),
+        ("sqs:GetQueueAttributes", "dlq"),
+        ("sqs:SendMessage", "q"),
+    ]
+    secret = AwsCall("f", "secretsmanager", "eu-west-1", "GetSecretValue", (("SecretId", "s"),))
+    assert required_permissions(secret, LOOKUP)[0].resource.endswith(":secret:s-AbCdEf")
+
+
+def test_a_call_the_check_does_not_know_or_a_caller_without_a_policy_is_a_problem() -> None:
+    # Given a purge (no mapping) by the function, and a call by a caller the template gives nothing
+    purge = AwsCall("hubspot-unsubscribe-all", "sqs", "eu-west-1", "PurgeQueue", ())
+    stranger = AwsCall(
+        "someone-else", "sqs", "eu-west-1", "SendMessage", (("QueueUrl", "https://sqs/1/q-01"),)
+    )
+
+    # When they are checked, then each is a problem, not a pass
+    found = check([purge, stranger], {"the function's role": POLICY}, LOOKUP)
+    assert [(problem.call, problem.permission) for problem in found] == [(purge, None), (stranger, None)]
+    assert "does not know this call" in found[0].why
