@@ -29,7 +29,7 @@ from local.runners.lambda_context import LocalLambdaContext
 from local.runners.lambda_invoker import LambdaInvoker
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def _set_lambda_environment() -> None:
     """As on Lambda, the template's static settings are in the environment before `app` is imported
     (Powertools reads the service name and metrics namespace when its objects are created)."""
     for name, value in TemplateReader.from_file().function_globals()["Environment"]["Variables"].items():
@@ -39,6 +39,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # Every local API the suite starts, in this process or in a `make run` it spawns, checks each
     # answer against openapi.yaml (local/runners/api_contract.py).
     os.environ[CHECK_VARIABLE] = "1"
+
+
+# When this root conftest is imported, before any other (tests/unit's imports the function's
+# Powertools objects), whatever paths pytest is given.
+_set_lambda_environment()
 
 
 @pytest.fixture
