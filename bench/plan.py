@@ -16,6 +16,8 @@ class Plan:
     cold_starts: int  # fresh processes per cold-start variant
     # Measurements that explain a figure rather than make it (the pacer alone, the package without bytecode).
     diagnostics: bool
+    enqueue_lines: tuple[int, int]  # rows of the two lists enqueued, to show memory flat as a list grows
+    enqueue_moto_lines: int  # rows sent to moto's SQS (slow: it walks the queue on every send)
 
 
 FULL = Plan(
@@ -27,6 +29,8 @@ FULL = Plan(
     warm_batches=5,
     cold_starts=5,
     diagnostics=True,
+    enqueue_lines=(10_000, 100_000),
+    enqueue_moto_lines=1_000,
 )
 QUICK = Plan(
     quick=True,
@@ -37,4 +41,6 @@ QUICK = Plan(
     warm_batches=1,
     cold_starts=1,
     diagnostics=False,
+    enqueue_lines=(200, 2_000),
+    enqueue_moto_lines=100,
 )
