@@ -17,6 +17,8 @@ class Plan:
     one_click_clicks: int  # links clicked (and their pages opened) for the one-click latency
     # Measurements that explain a figure rather than make it (the pacer alone, the package without bytecode).
     diagnostics: bool
+    enqueue_lines: tuple[int, int]  # rows of the two lists enqueued, to show memory flat as a list grows
+    enqueue_moto_lines: int  # rows sent to moto's SQS (slow: it walks the queue on every send)
 
 
 FULL = Plan(
@@ -29,6 +31,8 @@ FULL = Plan(
     cold_starts=5,
     one_click_clicks=300,
     diagnostics=True,
+    enqueue_lines=(10_000, 100_000),
+    enqueue_moto_lines=1_000,
 )
 QUICK = Plan(
     quick=True,
@@ -40,4 +44,6 @@ QUICK = Plan(
     cold_starts=1,
     one_click_clicks=20,
     diagnostics=False,
+    enqueue_lines=(200, 2_000),
+    enqueue_moto_lines=100,
 )

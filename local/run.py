@@ -30,6 +30,10 @@ from local.stack_state import DEFAULT_RUN_DIR
 
 FUNCTION_LOG = "function.log"
 EXIT_USAGE = 2
+ROOT = Path(__file__).resolve().parent.parent
+# The published contracts, for code written against the API and the queue.
+OPENAPI = ROOT / "openapi.yaml"
+MESSAGE_SCHEMA = ROOT / "schemas" / "message.schema.json"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,6 +83,8 @@ def _run(stack: LocalStack, *, once: bool, console: TextIO, log_path: Path) -> i
         _say(console, f"  HubSpot                     {stack.hubspot_base_url}")
         _say(console, f"  state for the CLI           {_shown(stack.options.state_file)}")
         _say(console, f"  function logs               {_shown(log_path)}")
+        _say(console, f"  API contract (OpenAPI 3.1)  {_shown(OPENAPI)}")
+        _say(console, f"  queue message (JSON Schema) {_shown(MESSAGE_SCHEMA)}")
         if stack.sandbox is None:
             _say(console, "HUBSPOT_TOKEN is set: the function changes REAL HubSpot data. No demo.")
         else:

@@ -6,6 +6,8 @@ handler imported from the template's CodeUri/Handler, then the SQS event source 
 API in front of it. With a real HubSpot token (HUBSPOT_TOKEN, and optionally HUBSPOT_BASE_URL)
 the sandbox is left out and the function talks to that HubSpot. While up, the stack's
 addresses are in `<run dir>/local-stack.json`; stopping undoes everything, environment included.
+With UNSUBSCRIBE_ALL_CHECK_API_ANSWERS=1 (the test suite and `make soak` set it) the REST API
+checks every answer against openapi.yaml (local/runners/api_contract.py).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from local.aws.resources import (
 )
 from local.hubspot_sandbox import ALL_SCOPES, HubSpotSandbox, SandboxConfig
 from local.lifecycle import StartStop
+from local.runners.api_contract import AnswerContract, answers_checked
 from local.runners.api_gateway import DEFAULT_PORT, ApiGateway
 from local.runners.function_definition import FunctionDefinition
 from local.runners.lambda_invoker import LambdaInvoker
@@ -127,6 +130,7 @@ class LocalStack(StartStop):
                     self.function.api_stage,
                     port=self.options.api_port,
                     calls=self.moto.calls,
+                    contract=AnswerContract.load() if answers_checked(os.environ) else None,
                 )
             )
             state = self.state()

@@ -28,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from operator_cli.batch_sender import BATCH_LIMIT, BatchSender, Message, SendFailedError, describe_aws_error
 from operator_cli.errors import OperationError
-from optout.aws.dead_letters import BASE64, BODY_ENCODING
+from optout.dead_letter_format import BASE64, BODY_ENCODING
 from optout.domain.request import InvalidRequestError
 from optout.masking import mask_email
 from optout.printable import escape_unprintable

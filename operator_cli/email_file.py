@@ -12,6 +12,9 @@ Cells and lines are stripped of surrounding whitespace and checked with the func
 `validate_email`. Line numbers are the file's physical lines (a quoted CSV cell can span
 several; its record is numbered by its first line), so they match what an editor shows.
 An address repeated (in any case) is sent once, from its first line.
+
+The file is read as a stream, line by line: only the current CSV record and the index of the
+subscribers seen so far (repeats.py, on disk) are held, so memory stays flat however long it is.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePath
 
 from operator_cli.errors import UsageError
+from operator_cli.repeats import RepeatIndex
 from optout.domain.addresses import InvalidEmailError, validate_email
 from optout.hubspot.subscribers import subscriber_key
 from optout.masking import mask_email
@@ -68,34 +72,30 @@ class DuplicateLine:
 
 @dataclass
 class EmailList:
+    """A whole file's reading, gathered in memory: for small inputs (and tests). `enqueue` streams."""
+
     addresses: list[Address] = field(default_factory=list)
     rejected: list[RejectedLine] = field(default_factory=list)
     duplicates: list[DuplicateLine] = field(default_factory=list)
     header_line: int | None = None
     column: str | None = None  # which column was read, as the operator would name it
 
-    def add(self, line: int, value: str, original: str, seen: dict[str, int]) -> None:
+
+Line = Address | RejectedLine | DuplicateLine
+
+
+def _physical_lines(source: Iterable[bytes], name: str) -> Iterator[str]:
+    """The file's lines, decoded one by one (UTF-8, a leading byte order mark dropped), endings kept.
+
+    A line that is not UTF-8 is a usage error naming its number (counted in newlines).
+    """
+    for number, raw in enumerate(source, start=1):
         try:
-            email = validate_email(value)
-        except InvalidEmailError as error:
-            self.rejected.append(RejectedLine(line, str(error), value, original))
-            return
-        # A repeat only when HubSpot would hold both lines as one subscriber.
-        first = seen.setdefault(subscriber_key(email), line)
-        if first != line:
-            self.duplicates.append(DuplicateLine(line, first))
-            return
-        self.addresses.append(Address(line, email))
-
-
-def _decode(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise UsageError(
-            f"{name} is not UTF-8 text (line {line}): save it as UTF-8 (Excel: 'CSV UTF-8')"
-        ) from None
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(
+                f"{name} is not UTF-8 text (line {number}): save it as UTF-8 (Excel: 'CSV UTF-8')"
+            ) from None
 
 
 def _is_csv(name: str, file_format: FileFormat, column: str | None) -> bool:
@@ -104,20 +104,48 @@ def _is_csv(name: str, file_format: FileFormat, column: str | None) -> bool:
     return column is not None or PurePath(name).suffix.lower() in _CSV_SUFFIXES
 
 
-def _read_text(text: str, result: EmailList) -> None:
-    seen: dict[str, int] = {}
-    for number, raw in enumerate(text.split("\n"), start=1):
-        line = raw.rstrip("\r")
+class _Seen:
+    """The first line of each subscriber, for repeats: the caller's index, else one of its own."""
+
+    def __init__(self, repeats: RepeatIndex | None) -> None:
+        self._index = repeats
+        self._first: dict[str, int] = {}
+
+    def first_line(self, email: str, line: int) -> int:
+        key = subscriber_key(email)
+        if self._index is not None:
+            return self._index.first_line(key, line)
+        return self._first.setdefault(key, line)
+
+
+def _checked(line: int, value: str, original: str, seen: _Seen) -> Line:
+    try:
+        email = validate_email(value)
+    except InvalidEmailError as error:
+        return RejectedLine(line, str(error), value, original)
+    # A repeat only when HubSpot would hold both lines as one subscriber.
+    first = seen.first_line(email, line)
+    return Address(line, email) if first == line else DuplicateLine(line, first)
+
+
+def _text_lines(lines: Iterable[str], seen: _Seen) -> Iterator[Line]:
+    for number, raw in enumerate(lines, start=1):
+        line = raw.removesuffix("\n").rstrip("\r")
         value = line.strip()
         if value and not value.startswith("#"):
-            result.add(number, value, line, seen)
+            yield _checked(number, value, line, seen)
 
 
 class _LineTap:
-    """Hands lines to csv.reader and keeps the ones the current record used."""
+    """Hands lines to csv.reader and keeps the ones the current record used.
 
-    def __init__(self, text: str) -> None:
-        self._lines = iter(io.StringIO(text, newline=""))
+    Lines are split as a text file opened with newline="" splits them (at a newline, a carriage
+    return and newline, or a lone carriage return), so a record's line numbers are what an editor
+    shows.
+    """
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = (part for line in lines for part in io.StringIO(line, newline=""))
         self.taken: list[str] = []
 
     def __iter__(self) -> Iterator[str]:
@@ -129,9 +157,9 @@ class _LineTap:
         return line
 
 
-def _csv_records(text: str, delimiter: str, name: str) -> Iterator[tuple[int, list[str], str]]:
+def _csv_records(lines: Iterable[str], delimiter: str, name: str) -> Iterator[tuple[int, list[str], str]]:
     """(first line number, cells stripped, original text) for every record that is not blank."""
-    tap = _LineTap(text)
+    tap = _LineTap(lines)
     reader = csv.reader(tap, delimiter=delimiter)
     number = 1
     while True:
@@ -149,11 +177,10 @@ def _csv_records(text: str, delimiter: str, name: str) -> Iterator[tuple[int, li
         tap.taken.clear()
 
 
-def _delimiter(text: str, name: str) -> str:
+def _delimiter(first_line: str, name: str) -> str:
     suffix_delimiter = _CSV_SUFFIXES.get(PurePath(name).suffix.lower())
     if suffix_delimiter is not None:
         return suffix_delimiter
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
     counts = {delimiter: first_line.count(delimiter) for delimiter in _DELIMITERS}
     best = max(_DELIMITERS, key=lambda delimiter: counts[delimiter])
     return best if counts[best] else ","
@@ -216,34 +243,74 @@ def _column_name(index: int, first_row: list[str], has_header: bool) -> str:
     return f"column {index + 1}" + (f" ({first_row[index]})" if has_header else "")
 
 
-def _read_csv(text: str, name: str, column: str | None, result: EmailList) -> None:
-    records = _csv_records(text, _delimiter(text, name), name)
+@dataclass
+class EmailStream:
+    """A file being read: how (column, header line) is known at once, the lines as they are read."""
+
+    lines: Iterator[Line]
+    header_line: int | None = None
+    column: str | None = None  # which column is read, as the operator would name it
+
+
+def _csv_stream(lines: Iterator[str], name: str, column: str | None, seen: _Seen) -> EmailStream:
+    # The delimiter comes from the first line holding anything; the lines read to find it are kept.
+    looked_at: list[str] = []
+    for line in lines:
+        looked_at.append(line)
+        if line.strip():
+            break
+    first_line = looked_at[-1] if looked_at else ""
+    records = _csv_records(itertools.chain(looked_at, lines), _delimiter(first_line, name), name)
     first = next(records, None)
     if first is None:
-        return
-    first_line, first_row, _ = first
+        return EmailStream(iter(()))
+    first_number, first_row, _ = first
     index, has_header = _choose_column(first_row, column)
-    result.column = _column_name(index, first_row, has_header)
-    seen: dict[str, int] = {}
-    if has_header:
-        result.header_line = first_line
-    else:
+    if not has_header:
         records = itertools.chain([first], records)
-    for line, cells, original in records:
-        if index >= len(cells):
-            result.rejected.append(RejectedLine(line, f"the row has no column {index + 1}", "", original))
-            continue
-        result.add(line, cells[index], original, seen)
+
+    def checked() -> Iterator[Line]:
+        for line, cells, original in records:
+            if index >= len(cells):
+                yield RejectedLine(line, f"the row has no column {index + 1}", "", original)
+            else:
+                yield _checked(line, cells[index], original, seen)
+
+    return EmailStream(
+        checked(), first_number if has_header else None, _column_name(index, first_row, has_header)
+    )
+
+
+def read_email_file(
+    name: str,
+    source: Iterable[bytes],
+    *,
+    column: str | None = None,
+    file_format: FileFormat = FileFormat.AUTO,
+    repeats: RepeatIndex | None = None,
+) -> EmailStream:
+    """The addresses of the file `name`, whose lines `source` yields (a file opened in binary
+    mode), read as they are needed: each an `Address`, a `RejectedLine` saying why, or a
+    `DuplicateLine` naming its first line. `repeats` remembers the subscribers seen (on disk, for a
+    long file); without it, a dictionary does. The CSV column is chosen on the first record, here."""
+    lines = _physical_lines(source, name)
+    seen = _Seen(repeats)
+    if _is_csv(name, file_format, column):
+        return _csv_stream(lines, name, column, seen)
+    return EmailStream(_text_lines(lines, seen))
 
 
 def parse_email_file(
     name: str, data: bytes, *, column: str | None = None, file_format: FileFormat = FileFormat.AUTO
 ) -> EmailList:
     """The addresses in `data` (the file `name`), with every line that is not one and why."""
-    text = _decode(data, name)
-    result = EmailList()
-    if _is_csv(name, file_format, column):
-        _read_csv(text, name, column, result)
-    else:
-        _read_text(text, result)
+    stream = read_email_file(name, io.BytesIO(data), column=column, file_format=file_format)
+    result = EmailList(header_line=stream.header_line, column=stream.column)
+    for line in stream.lines:
+        if isinstance(line, Address):
+            result.addresses.append(line)
+        elif isinstance(line, RejectedLine):
+            result.rejected.append(line)
+        else:
+            result.duplicates.append(line)
     return result

@@ -3,7 +3,7 @@
 `POST {ApiUrl}/one-click-links` with `{"inputs": [{"subscriberIdString": EMAIL, ...}]}`, signed for
 execute-api: the service holds the key. The URL is the first line printed (a contract: scripts
 read it), then the two mail headers RFC 8058 asks for, ready to paste; when it expires goes to
-stderr.
+stderr. With `--json`, stdout is one document: `url`, `headers`, `expiresAt`.
 """
 
 from __future__ import annotations
@@ -53,3 +53,8 @@ def minted_link(answer: HttpAnswer) -> MintedLink:
 def describe(link: MintedLink) -> list[str]:
     """The URL first, then the mail headers."""
     return [link.url, *(f"{name}: {value}" for name, value in link.headers.items())]
+
+
+def document(link: MintedLink) -> dict[str, Any]:
+    """The link as `--json` prints it."""
+    return {"command": "link", "url": link.url, "headers": dict(link.headers), "expiresAt": link.expires_at}

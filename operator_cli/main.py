@@ -1,12 +1,14 @@
 """`unsubscribe-all`: argument parsing, the target, and exit codes; each command lives in its module.
 
 Exit codes: 0 done; 1 some lines were rejected (enqueue) or an operation failed; 2 wrong usage
-or no target; 130 interrupted.
+or no target; 130 interrupted. Every command takes `--json`: one JSON document on stdout (on a
+failure `{"error", "exitCode"}`), the lines for people on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -21,6 +23,7 @@ from operator_cli.batch_sender import BatchSender, describe_aws_error
 from operator_cli.email_file import FileFormat
 from operator_cli.enqueue import EnqueueOptions, enqueue_file
 from operator_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, OperationError, UsageError
+from operator_cli.output import Output
 from operator_cli.signed_http import region_of, signed_get, signed_request
 from operator_cli.targets import LOCAL_STATE_ENV, Overrides, Target, resolve_target
 from optout.domain.request import InvalidRequestError, business_unit_id_from_text
@@ -38,15 +41,17 @@ dead-letter queue.
 
 Target: the local stack while `make run` runs (it writes .run/local-stack.json), or a deployed
 stack with --stack-name (its CloudFormation Outputs; credentials and region as the AWS CLI
-finds them). --queue-url, --dlq-url and --api-url override either.
+finds them, or --profile and --region). --queue-url, --dlq-url and --api-url override either.
+Every command takes --json: one JSON document on stdout, the text for people on stderr.
 """
 EPILOG = """\
 examples:
   unsubscribe-all enqueue leavers.csv --column email
-  unsubscribe-all enqueue leavers.txt --business-unit 7 --stack-name unsubscribe-prod
+  unsubscribe-all enqueue leavers.csv --dry-run
+  unsubscribe-all enqueue leavers.txt --business-unit 7 --stack-name unsubscribe-prod --profile ops
   unsubscribe-all status jane@example.com --json
   unsubscribe-all link jane@example.com --business-unit 7
-  unsubscribe-all dlq
+  unsubscribe-all dlq --json
   unsubscribe-all dlq redrive --stack-name unsubscribe-prod
 
 exit codes: 0 done, 1 lines rejected or an operation failed, 2 usage or no target, 130 interrupted
@@ -73,6 +78,12 @@ def _target_options() -> argparse.ArgumentParser:
     group.add_argument("--stack-name", metavar="NAME", help="a deployed stack: read its Outputs")
     group.add_argument("--region", help="the deployed stack's region (default: AWS_REGION, the profile's)")
     group.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="the AWS profile for a deployed stack or explicit URLs (default: AWS_PROFILE); "
+        "never the local stack",
+    )
+    group.add_argument(
         "--local-state",
         metavar="PATH",
         help=f"the local stack's state file (default: ${LOCAL_STATE_ENV}, else .run/local-stack.json "
@@ -81,6 +92,9 @@ def _target_options() -> argparse.ArgumentParser:
     group.add_argument("--queue-url", metavar="URL", help="the queue to send to")
     group.add_argument("--dlq-url", metavar="URL", help="the dead-letter queue")
     group.add_argument("--api-url", metavar="URL", help="the API stage's URL (the ApiUrl output)")
+    parent.add_argument(
+        "--json", action="store_true", help="one JSON document on stdout; the text for people goes to stderr"
+    )
     return parent
 
 
@@ -130,7 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
         "the function runs each line once; a changed file's lines get new keys)",
     )
     enqueue.add_argument(
-        "--show-rejected", metavar="N", type=int, default=20, help="rejected lines to list (default 20)"
+        "--dry-run",
+        action="store_true",
+        help="read and check FILE and say what would be sent, repeated and rejected; send nothing, "
+        "reach no AWS API, leave the checkpoint as it is (FILE.rejected.csv is still written)",
+    )
+    enqueue.add_argument(
+        "--show-rejected",
+        metavar="N",
+        type=int,
+        default=20,
+        help="rejected and repeated lines to list (default 20)",
     )
     enqueue.set_defaults(handler=_enqueue)
 
@@ -139,11 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[target],
         help="a subscriber's unsubscribe-all status, through the service's signed API",
         description="Read EMAIL's unsubscribe-all status from HubSpot through the service's API "
-        "(SigV4-signed for execute-api with your AWS credentials; the service holds the HubSpot token).",
+        "(SigV4-signed for execute-api with your AWS credentials; the service holds the HubSpot token). "
+        "--json prints the API's body as it came.",
     )
     status_command.add_argument("email", metavar="EMAIL")
     status_command.add_argument("--business-unit", metavar="N", type=_business_unit)
-    status_command.add_argument("--json", action="store_true", help="print the API's body as it came")
     status_command.set_defaults(handler=_status)
 
     link_command = commands.add_parser(
@@ -188,36 +212,54 @@ def _target(args: argparse.Namespace) -> Target:
     return resolve_target(
         stack_name=args.stack_name,
         region=args.region,
+        profile=args.profile,
         local_state=args.local_state,
         overrides=Overrides(args.queue_url, args.dlq_url, args.api_url),
     )
 
 
-def _enqueue(args: argparse.Namespace) -> int:
+def _enqueue(args: argparse.Namespace, output: Output) -> int:
     path: Path = args.file
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
-    target = _target(args)
-    queue_url = target.require_queue_url()
-    print(f"enqueue {path} to {queue_url} ({target.description})", file=sys.stderr)
-    options = EnqueueOptions(path, queue_url, args.column, args.business_unit, args.restart, args.file_format)
-    result = enqueue_file(options, BatchSender(target.sqs(), queue_url), sys.stderr)
-    for line in enqueue_report.summary(path, result, shown=max(args.show_rejected, 0)):
-        print(line)
-    return EXIT_FAILED if result.rejected and not result.finished_before else EXIT_OK
+    options = EnqueueOptions(
+        path,
+        None,
+        args.column,
+        args.business_unit,
+        args.restart,
+        args.file_format,
+        dry_run=args.dry_run,
+        shown=max(args.show_rejected, 0),
+    )
+    target: Target | None = None
+    sender: BatchSender | None = None
+    if args.dry_run:
+        print(f"enqueue {path}, dry run: nothing is sent, no AWS API is called", file=output.err)
+    else:
+        target = _target(args)
+        queue_url = target.require_queue_url()
+        options = dataclasses.replace(options, queue_url=queue_url)
+        sender = BatchSender(target.sqs(), queue_url)
+        print(f"enqueue {path} to {queue_url} ({target.description})", file=output.err)
+    result = enqueue_file(options, sender, output.err)
+    for line in enqueue_report.summary(path, result):
+        output.say(line)
+    output.document(
+        enqueue_report.document(path, result, target.description if target else None, options.queue_url)
+    )
+    return EXIT_FAILED if result.rejected_count and not result.finished_before else EXIT_OK
 
 
-def _status(args: argparse.Namespace) -> int:
+def _status(args: argparse.Namespace, output: Output) -> int:
     email = status.checked_email(args.email)
     target = _target(args)
     api_url = target.require_api_url()
     url = status.status_url(api_url, email, args.business_unit)
     answer = signed_get(url, target.credentials(), region_of(api_url, target.region))
-    if args.json:
-        print(answer.text)
-        if answer.status != 200:
-            raise status.failure(answer, api_url)
-        return EXIT_OK
+    if output.json_mode:
+        print(answer.text, file=output.out)
+        output.document_written = True
     if answer.status != 200:
         raise status.failure(answer, api_url)
     try:
@@ -225,11 +267,11 @@ def _status(args: argparse.Namespace) -> int:
     except ValueError:
         raise OperationError("the API answered 200 with a body that is not JSON") from None
     for line in status.describe(email, args.business_unit, body):
-        print(line)
+        output.say(line)
     return EXIT_OK
 
 
-def _link(args: argparse.Namespace) -> int:
+def _link(args: argparse.Namespace, output: Output) -> int:
     email = status.checked_email(args.email)
     target = _target(args)
     api_url = target.require_api_url()
@@ -242,32 +284,44 @@ def _link(args: argparse.Namespace) -> int:
         raise status.failure(answer, api_url)
     minted = link.minted_link(answer)
     for line in link.describe(minted):
-        print(line)
-    print(f"the link works until {minted.expires_at}", file=sys.stderr)
+        output.say(line)
+    print(f"the link works until {minted.expires_at}", file=output.err)
+    output.document(link.document(minted))
     return EXIT_OK
 
 
-def _dlq(args: argparse.Namespace) -> int:
+def _dlq(args: argparse.Namespace, output: Output) -> int:
     target = _target(args)
     dlq_url = target.require_dead_letter_queue_url()
     if args.action == "redrive":
-        return _redrive(args, target, dlq_url)
+        return _redrive(args, target, dlq_url, output)
     listing = dead_letters.list_dead_letters(target.sqs(), dlq_url, limit=args.limit)
     for index, letter in enumerate(listing.letters, start=1):
         for line in dead_letters.describe(index, letter):
-            print(line)
+            output.say(line)
     more = f" (the first {args.limit}; about {listing.approximate_total} on the queue)"
-    print(f"{len(listing.letters)} dead-lettered message(s){more if listing.limit_reached else ''}")
+    output.say(f"{len(listing.letters)} dead-lettered message(s){more if listing.limit_reached else ''}")
     if listing.not_released:
         print(
             f"warning: {listing.not_released} message(s) stay hidden for up to "
             f"{dead_letters.LIST_VISIBILITY_S} s",
-            file=sys.stderr,
+            file=output.err,
         )
+    output.document(
+        {
+            "command": "dlq list",
+            "deadLetterQueueUrl": dlq_url,
+            "letters": [dataclasses.asdict(letter) for letter in listing.letters],
+            "listed": len(listing.letters),
+            "limitReached": listing.limit_reached,
+            "approximateTotal": listing.approximate_total,
+            "notReleased": listing.not_released,
+        }
+    )
     return EXIT_OK
 
 
-def _redrive(args: argparse.Namespace, target: Target, dlq_url: str) -> int:
+def _redrive(args: argparse.Namespace, target: Target, dlq_url: str, output: Output) -> int:
     queue_url = target.require_queue_url()
     result = dead_letters.redrive(
         target.sqs(),
@@ -278,39 +332,50 @@ def _redrive(args: argparse.Namespace, target: Target, dlq_url: str) -> int:
         timeout_s=args.timeout,
     )
     if result.status == "RUNNING":
-        print(
+        output.say(
             f"the {result.method} {result.task_handle} is running; "
             f"about {result.moved} message(s) moved so far"
         )
     else:
-        print(f"moved {result.moved} message(s) from the dead-letter queue to the queue, by {result.method}")
+        output.say(
+            f"moved {result.moved} message(s) from the dead-letter queue to the queue, by {result.method}"
+        )
+    output.document(
+        {
+            "command": "dlq redrive",
+            "deadLetterQueueUrl": dlq_url,
+            "queueUrl": queue_url,
+            "method": result.method,
+            "moved": result.moved,
+            "status": result.status,
+            "taskHandle": result.task_handle,
+        }
+    )
     return EXIT_OK if result.status in {"COMPLETED", "RUNNING"} else EXIT_FAILED
-
-
-def _error(text: str) -> None:
-    print(f"{PROG}: {text}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    output = Output(PROG, json_mode=args.json)
     try:
-        code: int = args.handler(args)
+        code: int = args.handler(args, output)
     except CliError as error:
-        _error(str(error))
-        return error.exit_code
+        return _failed(output, str(error), error.exit_code)
     except NoCredentialsError:
-        _error("no AWS credentials found: set AWS_PROFILE or the AWS_* variables")
-        return EXIT_USAGE
+        return _failed(output, "no AWS credentials found: set AWS_PROFILE or the AWS_* variables", EXIT_USAGE)
     except EndpointConnectionError as error:
-        _error(f"{error}: is `make run` still running (or the network up)?")
-        return EXIT_FAILED
+        return _failed(output, f"{error}: is `make run` still running (or the network up)?", EXIT_FAILED)
     except (BotoCoreError, ClientError) as error:
-        _error(describe_aws_error(error))
-        return EXIT_FAILED
+        return _failed(output, describe_aws_error(error), EXIT_FAILED)
     except KeyboardInterrupt:
-        _error("interrupted (an enqueue run again continues from its checkpoint)")
-        return EXIT_INTERRUPTED
+        message = "interrupted (an enqueue run again continues from its checkpoint)"
+        return _failed(output, message, EXIT_INTERRUPTED)
     return code
+
+
+def _failed(output: Output, message: str, exit_code: int) -> int:
+    output.error(message, exit_code)
+    return exit_code
 
 
 if __name__ == "__main__":

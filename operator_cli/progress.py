@@ -20,9 +20,11 @@ class Progress:
         *,
         interactive: bool | None = None,
         clock: Callable[[], float] = time.monotonic,
+        unit: str = "",
     ) -> None:
         self._total = max(total, 0)
         self._label = label
+        self._unit = f" {unit}" if unit else ""
         self._stream = stream
         self._interactive = stream.isatty() if interactive is None else interactive
         self._clock = clock
@@ -34,6 +36,11 @@ class Progress:
     @property
     def done(self) -> int:
         return self._done
+
+    def advance_to(self, done: int) -> None:
+        """Moves to `done` of the total (never back)."""
+        if done > self._done:
+            self.advance(done - self._done)
 
     def advance(self, count: int) -> None:
         self._done = min(self._total, self._done + count)
@@ -58,7 +65,7 @@ class Progress:
 
     def _counts(self) -> str:
         percent = 100 * self._done // self._total if self._total else 100
-        return f"{self._done}/{self._total} ({percent}%)"
+        return f"{self._done}/{self._total}{self._unit} ({percent}%)"
 
     def _bar(self, now: float) -> str:
         filled = BAR_WIDTH * self._done // self._total if self._total else BAR_WIDTH

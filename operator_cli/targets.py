@@ -1,12 +1,12 @@
 """Which service the CLI talks to: the local stack of `make run`, or a deployed stack.
 
 - `--stack-name NAME`: a deployed stack; its Outputs (QueueUrl, DeadLetterQueueUrl, ApiUrl) are
-  read with CloudFormation, with the usual credentials and region (AWS_PROFILE, AWS_REGION,
-  `--region`).
+  read with CloudFormation, with the usual credentials and region (AWS_PROFILE, AWS_REGION), or
+  `--profile` and `--region`.
 - otherwise the local stack: `make run` writes `.run/local-stack.json` while it runs (path from
   `--local-state` or UNSUBSCRIBE_ALL_LOCAL_STATE); its endpoint gets dummy credentials, so
-  nothing can reach a real account by mistake.
-- otherwise, when the URL a command needs is given explicitly, the usual AWS session.
+  nothing can reach a real account by mistake. `--profile` names AWS, so it is never the local stack.
+- otherwise, when the URL a command needs is given explicitly, the usual AWS session (or `--profile`'s).
 
 `--queue-url`, `--dlq-url` and `--api-url` override what either target says.
 """
@@ -162,18 +162,18 @@ def read_local_state(path: Path) -> Target:
     )
 
 
-def _session(region: str | None) -> tuple[boto3.session.Session, str]:
+def _session(region: str | None, profile: str | None = None) -> tuple[boto3.session.Session, str]:
     try:
-        session = boto3.session.Session(region_name=region)
-    except BotoCoreError as error:  # a missing AWS_PROFILE, say
+        session = boto3.session.Session(region_name=region, profile_name=profile)
+    except BotoCoreError as error:  # a profile that does not exist, say
         raise UsageError(str(error)) from None
     if not session.region_name:
         raise UsageError("no AWS region: pass --region or set AWS_REGION")
     return session, session.region_name
 
 
-def read_stack(stack_name: str, region: str | None) -> Target:
-    session, region_name = _session(region)
+def read_stack(stack_name: str, region: str | None, profile: str | None = None) -> Target:
+    session, region_name = _session(region, profile)
     cloudformation = cast("_CloudFormation", session.client("cloudformation", config=_RETRIES))
     try:
         stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
@@ -219,11 +219,14 @@ def resolve_target(
     region: str | None,
     local_state: str | None,
     overrides: Overrides,
+    profile: str | None = None,
     environ: Mapping[str, str] = os.environ,
 ) -> Target:
     """The target the options name; UsageError (exit 2) when there is none."""
     if stack_name:
-        return _apply(read_stack(stack_name, region), overrides)
+        return _apply(read_stack(stack_name, region, profile), overrides)
+    if profile is not None:
+        return _explicit(region, profile, overrides)
     explicit = local_state or environ.get(LOCAL_STATE_ENV)
     if explicit:
         path = Path(explicit).expanduser()
@@ -233,7 +236,14 @@ def resolve_target(
     found = next((path for path in default_local_state_paths() if path.is_file()), None)
     if found is not None:
         return _apply(read_local_state(found), overrides)
-    if overrides.queue_url or overrides.dead_letter_queue_url or overrides.api_url:
-        session, region_name = _session(region)
-        return _apply(Target("AWS (explicit URLs)", session, region_name), overrides)
-    raise UsageError(f"no target: {NO_TARGET_HINT}")
+    return _explicit(region, None, overrides)
+
+
+def _explicit(region: str | None, profile: str | None, overrides: Overrides) -> Target:
+    """AWS reached through the URLs given on the command line."""
+    if not (overrides.queue_url or overrides.dead_letter_queue_url or overrides.api_url):
+        hint = "pass --stack-name NAME (or the URLs) with --profile" if profile else NO_TARGET_HINT
+        raise UsageError(f"no target: {hint}")
+    session, region_name = _session(region, profile)
+    named = f"profile {profile}, " if profile else ""
+    return _apply(Target(f"AWS ({named}explicit URLs)", session, region_name), overrides)

@@ -22,18 +22,28 @@ from local.aws.resources import (
     function_environment,
 )
 from local.hubspot_sandbox import ALL_SCOPES, HubSpotSandbox, SandboxConfig
+from local.runners.api_contract import CHECK_VARIABLE, AnswerContract
+from local.runners.api_gateway import ApiGateway
 from local.runners.function_definition import FunctionDefinition
 from local.runners.lambda_context import LocalLambdaContext
 from local.runners.lambda_invoker import LambdaInvoker
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def _set_lambda_environment() -> None:
     """As on Lambda, the template's static settings are in the environment before `app` is imported
     (Powertools reads the service name and metrics namespace when its objects are created)."""
     for name, value in TemplateReader.from_file().function_globals()["Environment"]["Variables"].items():
         if isinstance(value, str):
             os.environ.setdefault(name, value)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    # Every local API the suite starts, in this process or in a `make run` it spawns, checks each
+    # answer against openapi.yaml (local/runners/api_contract.py).
+    os.environ[CHECK_VARIABLE] = "1"
+
+
+# When this root conftest is imported, before any other (tests/unit's imports the function's
+# Powertools objects), whatever paths pytest is given.
+_set_lambda_environment()
 
 
 @pytest.fixture
@@ -137,6 +147,25 @@ def function_logs() -> Iterator[io.StringIO]:
 def function_definition() -> FunctionDefinition:
     """What template.yaml says about the function and its triggers (timeout, batch size, routes)."""
     return FunctionDefinition.from_template(TemplateReader.from_file(), "local-test")
+
+
+@pytest.fixture
+def local_api(
+    function_definition: FunctionDefinition, lambda_invoker: LambdaInvoker, moto_endpoint: MotoEndpoint
+) -> Iterator[ApiGateway]:
+    """The local REST API in front of the real handler on `function_stack`, every answer checked
+    against openapi.yaml (one that departs from it becomes a 500 no caller accepts), its callers'
+    execute-api:Invoke recorded for the permission check."""
+    with ApiGateway(
+        lambda_invoker,
+        function_definition.api_routes,
+        function_definition.api_stage,
+        port=0,
+        calls=moto_endpoint.calls,
+        contract=AnswerContract.load(),
+    ) as gateway:
+        yield gateway
+    assert gateway.contract_violations == []
 
 
 @pytest.fixture

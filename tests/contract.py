@@ -3,24 +3,23 @@
 `message_validator()` checks a decoded message against the message schema and also asserts its
 `contentSchema` keywords (JSON text inside an SNS notification), which JSON Schema validators
 otherwise only annotate. `strict_json()` decodes as the standard says: NaN and Infinity are not
-JSON.
+JSON. API answers are checked by local/runners/api_contract.py, which the local API Gateway and
+the test harness share.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator, ValidationError, validators
-from referencing import Registry
-from referencing.jsonschema import DRAFT202012
+
+from local.runners.api_contract import OPENAPI_PATH, AnswerContract
 
 ROOT = Path(__file__).resolve().parent.parent
-OPENAPI_PATH = ROOT / "openapi.yaml"
 MESSAGE_SCHEMA_PATH = ROOT / "schemas" / "message.schema.json"
 JSON_MEDIA_TYPE = "application/json"
 
@@ -31,7 +30,11 @@ def strict_json(text: str) -> Any:
     def refuse(constant: str) -> Any:
         raise ValueError(f"{constant} is not JSON")
 
-    return json.loads(text, parse_constant=refuse)
+    # JSON sets no bound on a number's digits; Python's int() refuses over 4,300 of them.
+    def number(digits: str) -> int | float:
+        return int(digits) if len(digits) <= 64 else float(digits)
+
+    return json.loads(text, parse_constant=refuse, parse_int=number)
 
 
 def _content_schema(
@@ -64,68 +67,6 @@ def openapi_document() -> dict[str, Any]:
     return document
 
 
-OPENAPI_URI = "urn:hubspot-unsubscribe-all:openapi"
-
-
-def _pointer(*parts: str) -> str:
-    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
-
-
 def openapi_validator(document: Mapping[str, Any], pointer: str) -> Draft202012Validator:
     """A validator for the schema at `pointer` in openapi.yaml (OpenAPI 3.1 schemas are 2020-12)."""
-    registry: Registry[Any] = Registry().with_resource(
-        OPENAPI_URI, DRAFT202012.create_resource(dict(document))
-    )
-    return Draft202012Validator({"$ref": f"{OPENAPI_URI}#{pointer}"}, registry=registry)
-
-
-def _resolved(document: Mapping[str, Any], node: Mapping[str, Any], pointer: str) -> tuple[Any, str]:
-    """A node and its pointer, following a local `$ref` (`#/components/...`) once."""
-    reference = node.get("$ref")
-    if not isinstance(reference, str):
-        return node, pointer
-    target: Any = document
-    for part in reference.removeprefix("#/").split("/"):
-        target = target[part.replace("~1", "/").replace("~0", "~")]
-    return target, reference.removeprefix("#")
-
-
-@dataclass(frozen=True)
-class ApiAnswer:
-    """One answer of the REST API: the route as template.yaml names it, and what came back."""
-
-    method: str
-    route: str
-    status: int
-    headers: Mapping[str, str]
-    body: Any
-
-
-def answer_problems(document: Mapping[str, Any], answer: ApiAnswer) -> list[str]:
-    """How an API answer departs from openapi.yaml: an undocumented status, header value or body."""
-    method = answer.method.lower()
-    documented = document["paths"][answer.route][method]["responses"].get(str(answer.status))
-    if documented is None:
-        return [f"{answer.method} {answer.route} documents no {answer.status} answer"]
-    response, pointer = _resolved(
-        document, documented, _pointer("paths", answer.route, method, "responses", str(answer.status))
-    )
-    problems = []
-    declared = {name.lower(): name for name in response.get("headers", {})}
-    for name, value in answer.headers.items():
-        if name.lower() not in declared:
-            continue
-        header_name = declared[name.lower()]
-        header, header_pointer = _resolved(
-            document, response["headers"][header_name], f"{pointer}{_pointer('headers', header_name)}"
-        )
-        typed = int(value) if header["schema"].get("type") == "integer" else value
-        validator = openapi_validator(document, f"{header_pointer}/schema")
-        problems += [f"header {name}: {error.message}" for error in validator.iter_errors(typed)]
-    if JSON_MEDIA_TYPE in response.get("content", {}):
-        validator = openapi_validator(document, f"{pointer}{_pointer('content', JSON_MEDIA_TYPE, 'schema')}")
-        problems += [
-            f"body /{'/'.join(map(str, error.absolute_path))}: {error.message}"
-            for error in validator.iter_errors(answer.body)
-        ]
-    return problems
+    return AnswerContract(document).validator(pointer)

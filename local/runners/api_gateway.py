@@ -6,10 +6,15 @@ is not a proxy response gets 502 `Internal server error`; one still running when
 timeout (29 s unless lowered) ends gets 504. A body over API Gateway's 10 MB gets 413, a
 Content-Length that is not a number 400, without invoking the function. Not emulated: IAM
 authorisation (any caller is let in, as with `sam local start-api`), stage throttling.
+
+Given a contract (openapi.yaml, see api_contract.py), every answer on a route is checked against
+it; one that departs from it is replaced by a 500 of this runner's own (`x-local-contract-violation`),
+which no caller accepts, and is named on stderr and in `contract_violations`.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,7 +23,8 @@ from typing import Any
 from local.aws.call_log import AwsCall, CallLog, principal_of
 from local.aws.moto_endpoint import REGION
 from local.lifecycle import StartStop
-from local.runners.api_routes import RouteTable
+from local.runners.api_contract import AnswerContract, ApiAnswer, decoded_body
+from local.runners.api_routes import RouteMatch, RouteTable
 from local.runners.function_definition import ApiRoute
 from local.runners.lambda_invoker import InvocationStatus, LambdaInvoker
 from local.runners.rest_api_event import HttpAnswer, HttpRequest, http_answer, proxy_event
@@ -37,6 +43,7 @@ MISSING_AUTHENTICATION_TOKEN = HttpAnswer.json(
 )
 INTERNAL_SERVER_ERROR = HttpAnswer.json(502, {"message": "Internal server error"})
 ENDPOINT_TIMED_OUT = HttpAnswer.json(504, {"message": "Endpoint request timed out"})
+CONTRACT_VIOLATION_HEADER = "x-local-contract-violation"
 PAYLOAD_LIMIT_BYTES = 10 * 1024 * 1024
 REQUEST_TOO_LONG = HttpAnswer.json(413, {"message": "Request Too Long"})
 BAD_CONTENT_LENGTH = HttpAnswer.json(400, {"message": "Bad Request"})
@@ -107,10 +114,14 @@ class ApiGateway(StartStop):
         port: int = DEFAULT_PORT,
         integration_timeout_s: float = INTEGRATION_TIMEOUT_S,
         calls: CallLog | None = None,
+        contract: AnswerContract | None = None,
     ) -> None:
-        """`calls`: where the operator CLI's requests are recorded as execute-api:Invoke calls."""
+        """`calls`: where the operator CLI's requests are recorded as execute-api:Invoke calls;
+        `contract`: what every answer on a route is checked against."""
         self._invoker = invoker
         self._calls = calls
+        self._contract = contract
+        self.contract_violations: list[str] = []
         self._integration_timeout_s = integration_timeout_s
         self._routes = RouteTable(routes)
         self._stage = stage
@@ -151,6 +162,28 @@ class ApiGateway(StartStop):
         if match is None:
             return MISSING_AUTHENTICATION_TOKEN, None
         self._record(request)
+        answer, request_id = self._routed_answer(request, match)
+        if self._contract is None:
+            return answer, request_id
+        return self._checked(self._contract, answer, request.method, match), request_id
+
+    def _checked(
+        self, contract: AnswerContract, answer: HttpAnswer, method: str, match: RouteMatch
+    ) -> HttpAnswer:
+        headers = dict(answer.headers)
+        version = match.path_parameters.get("version")
+        problems = contract.problems(
+            ApiAnswer(method, match.route.path, answer.status, headers, decoded_body(answer.body), version)
+        )
+        if not problems:
+            return answer
+        violation = f"{method} {match.route.path} answered {answer.status}: {'; '.join(problems)}"
+        self.contract_violations.append(violation)
+        print(f"local API, off openapi.yaml: {violation}", file=sys.stderr, flush=True)
+        body = {"message": "the function's answer departs from openapi.yaml", "problems": problems}
+        return HttpAnswer.json(500, body, [(CONTRACT_VIOLATION_HEADER, "true")])
+
+    def _routed_answer(self, request: HttpRequest, match: RouteMatch) -> tuple[HttpAnswer, str]:
         event = proxy_event(request, match, self._stage)
         request_id: str = event["requestContext"]["requestId"]
         function_timeout_s = self._invoker.function.timeout_s

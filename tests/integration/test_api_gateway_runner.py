@@ -13,7 +13,8 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from local.runners.api_gateway import ApiGateway
+from local.runners.api_contract import AnswerContract
+from local.runners.api_gateway import CONTRACT_VIOLATION_HEADER, ApiGateway
 from local.runners.function_definition import FunctionDefinition
 from local.runners.lambda_invoker import LambdaInvoker
 from tests.events import load_event
@@ -79,12 +80,9 @@ def recorded_api(
 
 
 @pytest.fixture
-def api(function_definition: FunctionDefinition, lambda_invoker: LambdaInvoker) -> Iterator[ApiGateway]:
-    """The API in front of the real handler, on this test's function_stack."""
-    with ApiGateway(
-        lambda_invoker, function_definition.api_routes, function_definition.api_stage, port=0
-    ) as gateway:
-        yield gateway
+def api(local_api: ApiGateway) -> ApiGateway:
+    """The API in front of the real handler, on this test's function_stack (answers checked)."""
+    return local_api
 
 
 def sample_request(sample: Mapping[str, Any]) -> tuple[str, str, str | None, dict[str, str]]:
@@ -296,3 +294,50 @@ def test_a_post_unsubscribes_the_address_through_the_real_handler(api, function_
     assert [(entry["subscriberIdString"], entry["status"]) for entry in status.json()["results"]] == [
         (address, "UNSUBSCRIBED")
     ]
+
+
+BATCH_TARGET = "/communication-preferences/v4/statuses/batch/unsubscribe-all?channel=EMAIL"
+NOW = "2026-12-06T10:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    ("function_answer", "status"),
+    [
+        pytest.param({"statusCode": 207, "body": "{}"}, 500, id="off the contract: replaced"),
+        pytest.param(
+            {
+                "statusCode": 200,
+                "headers": {"Content-Type": "application/json"},
+                "body": json.dumps(
+                    {"status": "COMPLETE", "results": [], "startedAt": NOW, "completedAt": NOW}
+                ),
+            },
+            200,
+            id="as documented: passed on",
+        ),
+        pytest.param("not a proxy answer", 502, id="API Gateway's own documented 502: passed on"),
+    ],
+)
+def test_with_the_contract_an_answer_off_it_becomes_a_500_no_caller_accepts(
+    function_definition, function_answer, status
+):
+    # Given the local API, checking answers against openapi.yaml, in front of a handler
+    invoker = LambdaInvoker(function_definition, load=lambda: RecordingHandler(function_answer))
+    with ApiGateway(
+        invoker,
+        function_definition.api_routes,
+        function_definition.api_stage,
+        port=0,
+        contract=AnswerContract.load(),
+    ) as gateway:
+        # When a facade batch request is answered
+        answer = call(gateway.url, "POST", BATCH_TARGET, json.dumps({"inputs": ["a@example.com"]}))
+
+    # Then a documented answer passes unchanged; one off the contract is a 500 naming the problem
+    assert answer.status == status
+    violated = status == 500
+    assert answer.header(CONTRACT_VIOLATION_HEADER) == (["true"] if violated else [])
+    assert len(gateway.contract_violations) == violated
+    if violated:
+        assert "documents no 207" in answer.json()["problems"][0]
+        assert "documents no 207" in gateway.contract_violations[0]

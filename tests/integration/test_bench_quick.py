@@ -24,6 +24,8 @@ FIGURES = (
     "peak_rss_batch_of_100",
     "cold_start",
     "package_size",
+    "enqueue_lines_per_second",
+    "enqueue_peak_rss",
     "one_click_latency",
 )
 MACHINE = ("cores", "cpu_model", "python", "platform")

@@ -134,3 +134,33 @@ def test_dlq_redrive_of_an_empty_dlq_moves_nothing(function_stack, local_state, 
     assert code == 0
     assert "moved 0 message(s)" in capsys.readouterr().out
     assert drain(sqs, function_stack.resources.queue_url) == []
+
+
+def test_with_json_the_listing_and_the_redrive_are_one_document_each(
+    function_stack, local_state, sqs, capsys
+):
+    # Given one rejected request on the DLQ
+    park(function_stack, sqs, [(request("jane.doe@example.com"), Reason.HUBSPOT_REJECTED, "refused")])
+
+    # When the operator lists it, then redrives it, with --json
+    listed = main(["dlq", "--json", "--local-state", str(local_state)])
+    listing = capsys.readouterr()
+    redriven = main(["dlq", "redrive", "--json", "--local-state", str(local_state)])
+    redrive = capsys.readouterr()
+
+    # Then each stdout is one JSON document, the address masked, the text for people on stderr
+    assert (listed, redriven) == (0, 0)
+    document = json.loads(listing.out)
+    assert (document["command"], document["listed"], document["limitReached"]) == ("dlq list", 1, False)
+    (letter,) = document["letters"]
+    assert (letter["subscriber"], letter["reason"], letter["category"]) == (
+        "j***@example.com",
+        "HUBSPOT_REJECTED",
+        "hubspot",
+    )
+    assert "jane.doe@example.com" not in listing.out + listing.err
+    assert "1 dead-lettered message(s)" in listing.err
+    moved = json.loads(redrive.out)
+    assert (moved["command"], moved["moved"], moved["status"]) == ("dlq redrive", 1, "COMPLETED")
+    assert moved["method"] in {NATIVE, PLAIN}
+    assert "moved 1 message(s)" in redrive.err

@@ -28,7 +28,14 @@ class CrashError(Exception):
 
 
 def test_a_batch_enqueued_twice_costs_one_hubspot_call_per_address_and_status_reads_it_back(
-    *, function_stack, function_definition, lambda_invoker, moto_endpoint, tmp_path, capsys
+    *,
+    function_stack,
+    function_definition,
+    lambda_invoker,
+    local_api: ApiGateway,
+    moto_endpoint,
+    tmp_path,
+    capsys,
 ):
     # Given the function behind its local queue trigger and API, and a list of 25 addresses
     resources = function_stack.resources
@@ -39,12 +46,8 @@ def test_a_batch_enqueued_twice_costs_one_hubspot_call_per_address_and_status_re
     sqs = function_stack.session.client("sqs")
     # Lambda's polling and the API's execute-api:Invoke are checked against the template too
     polling = function_stack.session.client("sqs", config=EVENT_SOURCE_CLIENT)
-    routes, stage = function_definition.api_routes, function_definition.api_stage
-    with (
-        SqsEventSource(polling, queue, lambda_invoker, function_definition.sqs_trigger) as source,
-        ApiGateway(lambda_invoker, routes, stage, port=0, calls=moto_endpoint.calls) as api,
-    ):
-        state = write_local_state(tmp_path, sqs.meta.endpoint_url, resources, api_url=api.url)
+    with SqsEventSource(polling, queue, lambda_invoker, function_definition.sqs_trigger) as source:
+        state = write_local_state(tmp_path, sqs.meta.endpoint_url, resources, api_url=local_api.url)
         acknowledged: list[Sequence[Address]] = []
 
         def crash_after_second_batch(batch: Sequence[Address]) -> None:

@@ -93,8 +93,9 @@ def test_a_thousand_row_csv_is_enqueued_once_and_bad_lines_are_reported_by_numbe
         rejected = list(csv.DictReader(stream))
     assert [int(row["line"]) for row in rejected] == sorted(bad_lines)
     assert rejected[1]["original"] == "Person 123,two@@example.com,2026-11-26"
-    # And progress went to stderr as periodic lines (stderr is not a terminal here)
-    assert "enqueue leavers.csv: 994/994 (100%)" in output.err
+    # And progress, in the file's lines, went to stderr as periodic lines (stderr is not a terminal)
+    assert "enqueue leavers.csv: 101/1001 lines (10%)" in output.err
+    assert "enqueue leavers.csv: 1001/1001 lines (100%)" in output.err
 
 
 def test_a_rerun_after_the_file_was_sent_sends_nothing_and_says_so(
@@ -287,3 +288,101 @@ def test_the_column_can_be_chosen_by_name_in_a_csv_with_several_address_columns(
     assert enqueue(path, local_state, "--column", "owner", "--restart") == 2
     assert "reading column 2 (Contact), not column 1 (Owner)" in capsys.readouterr().err
     assert len(queued_bodies(function_stack.resources.queue_url)) == 2
+
+
+def test_a_dry_run_reports_what_would_be_sent_and_sends_nothing(
+    function_stack, local_state, tmp_path, capsys
+):
+    # Given a CSV of 200 rows, a repeat and bad rows among them, half of it sent by an earlier run
+    path, good, bad_lines = write_csv(tmp_path, 200)
+    with path.open("a", encoding="utf-8") as stream:
+        stream.write("Again,PERSON.5@example.com,2026-11-26\n")
+    queue_url = function_stack.resources.queue_url
+    sender = BatchSender(function_stack.session.client("sqs"), queue_url)
+    with pytest.raises(SimulatedCrashError):
+        enqueue_file(EnqueueOptions(path, queue_url), sender, io.StringIO(), on_acknowledged=crash_after(11))
+    checkpoint_path = path.with_name("leavers.csv.checkpoint.json")
+    checkpoint_before = checkpoint_path.read_text()
+    sent_before = len(queued_bodies(queue_url))
+    capsys.readouterr()
+
+    # When a dry run reads it, as JSON
+    code = enqueue(path, local_state, "--dry-run", "--json")
+
+    # Then nothing was sent and the checkpoint is unchanged
+    output = capsys.readouterr()
+    assert len(queued_bodies(queue_url)) == sent_before == 110
+    assert checkpoint_path.read_text() == checkpoint_before
+    # And stdout is one JSON document: what would be sent after the checkpoint, repeats and rejects
+    document = json.loads(output.out)
+    assert code == 1  # rejected lines, as a real run would say
+    assert document["dryRun"] is True
+    assert (document["alreadySent"], document["toSend"], document["sent"]) == (100, len(good) - 100, 0)
+    assert document["rejected"] == len(bad_lines)
+    assert [line["line"] for line in document["rejectedLines"]] == sorted(bad_lines)
+    assert "two@@example.com" not in output.out
+    assert (document["repeated"], document["repeatedLines"]) == (1, [{"line": 202, "firstLine": 6}])
+    assert document["checkpoint"]["lastLine"] == sorted(good)[99]
+    # And the text for people went to stderr, saying it was a dry run
+    assert "dry run: nothing was sent" in output.err
+    assert f"would send: {len(good) - 100}" in output.err
+
+
+def test_with_json_an_enqueue_prints_one_document_on_stdout_and_the_text_on_stderr(
+    function_stack, local_state, tmp_path, capsys
+):
+    # Given a text file of three addresses, one of them bad
+    path = tmp_path / "leavers.txt"
+    path.write_text("jane@example.com\nnot an address\nbob@example.org\n", encoding="utf-8")
+
+    # When it is enqueued with --json
+    code = enqueue(path, local_state, "--json")
+
+    # Then stdout is exactly one JSON document saying what was sent, with the checkpoint
+    output = capsys.readouterr()
+    (document,) = [json.loads(line) for line in output.out.splitlines()]
+    assert code == 1
+    assert (document["command"], document["sent"], document["rejected"]) == ("enqueue", 2, 1)
+    assert document["queueUrl"] == function_stack.resources.queue_url
+    assert document["rejectedFile"] == str(path.with_name("leavers.txt.rejected.csv"))
+    assert document["checkpoint"] == {
+        "path": str(path.with_name("leavers.txt.checkpoint.json")),
+        "lastLine": 3,
+        "messagesSent": 2,
+        "complete": True,
+    }
+    # And the report for people is on stderr
+    assert "sent: 2" in output.err
+    assert len(queued_bodies(function_stack.resources.queue_url)) == 2
+
+
+def test_the_checkpoint_is_written_as_batches_go_at_most_every_interval_and_when_the_run_ends(
+    function_stack, tmp_path
+):
+    # Given 60 addresses (six batches), and a clock that moves 0.4 s with every batch SQS takes
+    path = tmp_path / "leavers.txt"
+    path.write_text("".join(f"person.{n}@example.com\n" for n in range(1, 61)), encoding="utf-8")
+    checkpoint_path = path.with_name("leavers.txt.checkpoint.json")
+    now = [0.0]
+    on_disk: list[int] = []
+
+    def acknowledged(batch: Sequence[Address]) -> None:
+        on_disk.append(json.loads(checkpoint_path.read_text())["messages_sent"])
+        now[0] += 0.4
+
+    # When it is enqueued with a checkpoint interval of 1 s
+    queue_url = function_stack.resources.queue_url
+    result = enqueue_file(
+        EnqueueOptions(path, queue_url),
+        BatchSender(function_stack.session.client("sqs"), queue_url),
+        io.StringIO(),
+        on_acknowledged=acknowledged,
+        clock=lambda: now[0],
+        checkpoint_interval_s=1.0,
+    )
+
+    # Then the file lagged SQS by less than the interval (rewritten once 1 s had passed), and the
+    # run's end wrote the whole of it
+    assert on_disk == [0, 0, 0, 30, 30, 30]
+    assert json.loads(checkpoint_path.read_text())["messages_sent"] == 60
+    assert result.checkpoint is not None and result.checkpoint.complete

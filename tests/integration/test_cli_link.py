@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -45,6 +46,16 @@ def test_link_prints_the_url_first_then_the_mail_headers_and_the_url_opens_the_p
         with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - the loopback API
             assert response.status == 200
             assert "J***@example.com" in response.read().decode()
+
+        # And with --json, stdout is one document holding a new link and its headers
+        as_json = run_cli("link", "jane.doe@example.com", "--json", "--local-state", str(state))
+        assert as_json.returncode == 0, as_json.stderr
+        document = json.loads(as_json.stdout)
+        assert document["command"] == "link"
+        assert document["url"].startswith(f"{service.api_url}/one-click/")
+        assert document["url"] != url
+        assert document["headers"]["List-Unsubscribe"] == f"<{document['url']}>"
+        assert document["expiresAt"].endswith("Z")
 
 
 def test_link_refuses_an_invalid_address_before_calling_anything(tmp_path):

@@ -60,3 +60,23 @@ def test_a_stack_without_the_output_a_command_needs_says_which_flag_supplies_it(
 def test_a_stack_that_does_not_exist_is_a_usage_error(aws, capsys):
     assert main(["dlq", "--stack-name", "no-such-stack"]) == 2
     assert "cannot read stack no-such-stack in us-east-1" in capsys.readouterr().err
+
+
+def test_a_deployed_stack_is_read_with_the_named_profile(function_stack, aws, tmp_path, monkeypatch, capsys):
+    # Given a stack naming the function's DLQ, and a profile `ops` whose region is the stack's
+    stack = create_stack(aws, {"DeadLetterQueueUrl": function_stack.resources.dead_letter_queue_url})
+    config = tmp_path / "aws-config"
+    config.write_text(
+        "[profile ops]\nregion = us-east-1\naws_access_key_id = ops\naws_secret_access_key = ops\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+
+    # When the DLQ is listed naming the stack and the profile (and no region)
+    code = main(["dlq", "--stack-name", stack, "--profile", "ops", "--json"])
+
+    # Then the profile's region found the stack, and its DLQ was listed
+    output = capsys.readouterr()
+    assert code == 0, output.err
+    assert json.loads(output.out)["deadLetterQueueUrl"] == function_stack.resources.dead_letter_queue_url

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -18,18 +17,17 @@ import pytest
 
 from local.hubspot_sandbox import HubSpotSandbox
 from local.hubspot_sandbox.quirks import Quirk
-from local.runners.lambda_context import LocalLambdaContext
 from optout.aws.idempotency_store import KEY_PREFIX, DynamoDBIdempotencyStore
 from optout.triggers.message_body import parse_message_body
 from tests.conftest import FunctionStack
-from tests.integration.function_harness import api_event, dead_letters, failed_ids, invoke, sqs_event
+from tests.integration.function_harness import api_event, dead_letters, invoke, settle, sqs_event
 
 QUIRK_SETS = [pytest.param([], id="documented")] + [
     pytest.param([quirk.value], id=quirk.value) for quirk in Quirk
 ]
 FACADE = "/communication-preferences/{version}/statuses/{subscriberIdString}/unsubscribe-all"
 FACADE_BATCH = "/communication-preferences/{version}/statuses/batch/unsubscribe-all"
-ROUNDS = 4
+ROUNDS = 4  # a caller's tries
 
 
 def opt_out_beforehand(hubspot: HubSpotSandbox, token: str, address: str, business_unit_id: int = 0) -> None:
@@ -48,17 +46,6 @@ def opted_out(hubspot: HubSpotSandbox) -> set[tuple[str, int]]:
     return {
         (entry["subscriberIdString"].lower(), entry["businessUnitId"]) for entry in hubspot.state()["optOuts"]
     }
-
-
-def settle(event: Mapping[str, Any]) -> set[str]:
-    """Invokes the batch, then each redelivery of what it left for a retry; returns what is still left."""
-    records = list(event["Records"])
-    for _ in range(ROUNDS):
-        left = failed_ids(invoke({"Records": records}, LocalLambdaContext(timeout_s=30)))
-        records = [record for record in records if record["messageId"] in left]
-        if not records:
-            return set()
-    return {record["messageId"] for record in records}
 
 
 def received_strings(hubspot: HubSpotSandbox) -> list[str]:

@@ -128,6 +128,12 @@ def test_make_run_once_runs_the_demo_and_exits_0_when_every_message_is_as_expect
     # And addresses are masked, the function's logs went to a file, and the state file is gone
     assert "jane.doe@example.com" not in output
     assert "j***@example.com" in output
+    # And it says where the API's and the queue message's contracts are (paths from the checkout)
+    contracts = re.findall(
+        r"^  (?:API contract \(OpenAPI 3\.1\)|queue message \(JSON Schema\)) +(\S+)$", output, re.M
+    )
+    assert contracts == ["openapi.yaml", "schemas/message.schema.json"]
+    assert all((REPO / path).is_file() for path in contracts)
     assert (tmp_path / "function.log").stat().st_size > 0
     assert not (tmp_path / "local-stack.json").exists()
 

@@ -24,9 +24,11 @@ from optout.outcomes import Change, Unsubscribed
 from tests.conftest import FunctionStack
 from tests.integration.function_harness import dead_letters, failed_ids, invoke, receive_event, send
 
-# Long enough for the function's margins (3 s kept back to answer), short enough that botocore's
-# defaults (5 s read timeout, 3 attempts) would overrun it many times over.
-INVOCATION_TIMEOUT_S = 6.0
+# Long enough for the function's margins (3 s kept back to answer) and, on a busy machine, for the
+# cold runtime to be built before the first store call (an attempt that could not end by the
+# deadline is not started), short enough that botocore's defaults (5 s read timeout, 3 attempts)
+# would overrun it several times over.
+INVOCATION_TIMEOUT_S = 8.0
 
 Hang = Callable[[str], TcpProxy]
 

@@ -188,3 +188,102 @@ def test_explicit_urls_alone_use_the_usual_aws_session(nowhere):
     )
     with pytest.raises(UsageError, match="pass --queue-url"):
         target.require_queue_url()
+
+
+def test_a_dry_run_needs_no_target_and_reaches_no_aws_api(nowhere, capsys):
+    # Given no local stack and no stack named, and a list with a bad line and a repeat
+    path = nowhere / "leavers.txt"
+    path.write_text("jane@example.com\nnot an address\nJANE@example.com\nbob@example.org\n")
+
+    # When it is enqueued as a dry run
+    code = main(["enqueue", str(path), "--dry-run"])
+
+    # Then it is read and reported, nothing is sent, and no checkpoint is written
+    output = capsys.readouterr()
+    assert code == 1
+    assert "would send: 2" in output.out
+    assert "rejected: 1" in output.out
+    assert "lines 3 (as line 1)" in output.out
+    assert "no AWS API is called" in output.err
+    assert not path.with_name("leavers.txt.checkpoint.json").exists()
+    assert path.with_name("leavers.txt.rejected.csv").is_file()
+
+
+def test_with_json_a_failure_is_a_json_document_too(nowhere, capsys):
+    # Given no target, When a command runs with --json
+    code = main(["dlq", "--json"])
+
+    # Then stdout holds one JSON document with the error and the exit code, stderr the message
+    output = capsys.readouterr()
+    assert code == 2
+    assert json.loads(output.out) == {"error": json.loads(output.out)["error"], "exitCode": 2}
+    assert json.loads(output.out)["error"].startswith("no target")
+    assert output.err.startswith("unsubscribe-all: no target")
+
+
+@pytest.mark.parametrize(
+    "command", [["enqueue", "x.txt"], ["status", "jane@example.com"], ["dlq"], ["dlq", "redrive"]]
+)
+def test_every_command_takes_json_and_profile(capsys, command):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert "--json" in out
+    assert "--profile" in out
+
+
+@pytest.fixture
+def aws_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An AWS config file with a profile `ops` in eu-west-2, and its own credentials."""
+    config = tmp_path / "aws-config"
+    config.write_text(
+        "[profile ops]\nregion = eu-west-2\naws_access_key_id = ops-key\naws_secret_access_key = ops-secret\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    for name in (
+        "AWS_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return config
+
+
+def test_profile_gives_the_credentials_and_region_and_is_never_the_local_stack(nowhere, aws_config):
+    # Given a running local stack, and a profile `ops`
+    write_state(nowhere / ".run" / "local-stack.json")
+    queue_url = "https://sqs.eu-west-2.amazonaws.com/123456789012/leavers"
+
+    # When the target is resolved with --profile ops and a queue URL
+    target = resolve_target(
+        stack_name=None,
+        region=None,
+        profile="ops",
+        local_state=None,
+        overrides=Overrides(queue_url=queue_url),
+    )
+
+    # Then AWS is reached with the profile's credentials and region, not the local stack
+    assert target.region == "eu-west-2"
+    assert target.credentials().access_key == "ops-key"
+    assert target.endpoint_url is None
+    assert target.queue_url == queue_url
+    assert "profile ops" in target.description
+    # And --region still wins over the profile's
+    other = resolve_target(
+        stack_name=None,
+        region="us-west-1",
+        profile="ops",
+        local_state=None,
+        overrides=Overrides(queue_url=queue_url),
+    )
+    assert other.region == "us-west-1"
+
+
+def test_an_unknown_profile_is_a_usage_error(nowhere, aws_config, capsys):
+    assert main(["dlq", "--profile", "nope", "--dlq-url", "https://sqs.eu-west-2.amazonaws.com/1/d"]) == 2
+    assert "nope" in capsys.readouterr().err

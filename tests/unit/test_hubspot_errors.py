@@ -64,6 +64,21 @@ def test_rate_limit_wait_comes_from_retry_after_then_the_interval_header():
     assert isinstance(with_interval, RateLimitedError) and with_interval.retry_after_s == 10
 
 
+def test_a_429_without_retry_after_waits_by_what_its_window_headers_say():
+    documented = {
+        "status": "error",
+        "message": "m",
+        "errorType": "RATE_LIMIT",
+        "policyName": "TEN_SECONDLY_ROLLING",
+    }
+    window = {"X-HubSpot-RateLimit-Max": "190", "X-HubSpot-RateLimit-Interval-Milliseconds": "10000"}
+    full = error_from_response(429, {**window, "X-HubSpot-RateLimit-Remaining": "0"}, documented)
+    room = error_from_response(429, {**window, "X-HubSpot-RateLimit-Remaining": "120"}, documented)
+    # a full window frees a slot within its interval; one with room left was another limit
+    assert isinstance(full, RateLimitedError) and full.retry_after_s == 10
+    assert isinstance(room, RateLimitedError) and room.retry_after_s == 1
+
+
 def test_hubspots_documented_429_without_retry_after_waits_the_interval_or_ten_seconds():
     documented = {
         "status": "error",

@@ -29,6 +29,12 @@ UNSTATABLE_OUTCOMES = {
 UNSTATABLE_CASES = {
     "subscriberIdString and email differ": "comparing two fields' values",
     "businessUnitId as a float": "7.0 is an integer to JSON Schema",
+    # The function's bounds on the whole document (the schema states the one on a single object)
+    "arrays nested 30000 deep": "nesting depth",
+    "objects nested 3000 deep": "nesting depth",
+    "a request with a 200-deep extra field": "nesting depth",
+    "1025 keys spread over nested objects": "keys counted over the whole document",
+    "one key repeated 8000 times": "a repeated key is gone once the JSON is decoded",
 }
 # The dead-letter reasons that say a message itself is wrong (not HubSpot, not a reused key).
 MESSAGE_REASONS = {
@@ -36,6 +42,7 @@ MESSAGE_REASONS = {
     "NOT_AN_OBJECT",
     "DUPLICATE_KEY",
     "TOO_LARGE",
+    "TOO_COMPLEX",
     "ENVELOPE_TOO_DEEP",
     "MISSING_SUBSCRIBER",
     "INVALID_EMAIL",
@@ -96,7 +103,8 @@ def test_what_is_left_out_of_the_corpus_check_is_there_and_refused_by_the_functi
     assert set(UNSTATABLE_CASES) <= names
     assert set(UNSTATABLE_OUTCOMES) <= outcomes
     assert all(SUCCEED not in case.outcomes for case in cases if not statable(case))
-    assert sum(statable(case) for case in cases) >= len(cases) * 2 // 3
+    # (the hostile part of the corpus is mostly what a schema cannot state: repeated keys, sizes)
+    assert sum(statable(case) for case in cases) >= len(cases) * 3 // 5
 
 
 def test_the_demos_messages_are_valid_unless_the_function_refuses_them_as_messages() -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.shared.constants import LAMBDA_ADVANCED_LOGGING_LEVELS
 from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
 
 from local.aws.cfn_template import load_template, loads_template, resources_of_type
@@ -76,9 +77,8 @@ def function(template: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-@pytest.fixture(scope="module")
-def translated(template: dict[str, Any]) -> dict[str, Any]:
-    """What SAM makes of the template (CloudFormation without the Serverless shorthand)."""
+def translate(parameters: dict[str, str]) -> dict[str, Any]:
+    """What SAM makes of the template with these parameter values (defaults for the others)."""
 
     class NoManagedPolicies:
         def load(self) -> dict[str, str]:
@@ -89,8 +89,14 @@ def translated(template: dict[str, Any]) -> dict[str, Any]:
     logging.getLogger("samtranslator").setLevel(logging.ERROR)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # SAM derives the partition from it
-        result: dict[str, Any] = transform(sam_template, {}, NoManagedPolicies())
+        result: dict[str, Any] = transform(sam_template, parameters, NoManagedPolicies())
     return result
+
+
+@pytest.fixture(scope="module")
+def translated() -> dict[str, Any]:
+    """What SAM makes of the template (CloudFormation without the Serverless shorthand)."""
+    return translate({})
 
 
 def parameter(template: dict[str, Any], ref: Any) -> dict[str, Any]:
@@ -559,7 +565,7 @@ def test_translated_template_has_no_role_or_managed_policy_made_by_sam(translate
     roles = resources_of_type(translated, "AWS::IAM::Role")
     # WHEN its roles are listed
     # THEN they are the template's own (SAM made none, so attached none of its '*' managed policies)
-    assert set(roles) == {"UnsubscribeAllFunctionRole", "ApiGatewayAccountLogRole"}
+    assert set(roles) == {"UnsubscribeAllFunctionRole", "ApiGatewayAccountLogRole", "DeploymentRole"}
     assert all("ManagedPolicyArns" not in role["Properties"] for role in roles.values())
 
 
@@ -571,6 +577,123 @@ def test_function_logs_to_its_own_retained_log_group(template: Json, resources: 
     assert log_group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/" + function["FunctionName"]["Fn::Sub"]}
     assert parameter(template, log_group["RetentionInDays"])["Default"] == 30
     assert function["LoggingConfig"]["LogGroup"] == {"Ref": "UnsubscribeAllFunctionLogGroup"}
+
+
+def test_lambda_logs_json_at_the_level_powertools_logs_at(template: Json, function: Json) -> None:
+    # GIVEN the function's logging config and the Powertools log level parameter
+    logging_config = function["LoggingConfig"]
+    levels = template["Parameters"]["PowertoolsLogLevel"]["AllowedValues"]
+    mapping = template["Mappings"]["LambdaLogLevels"]
+    # WHEN Lambda's application level is read for each Powertools level
+    # THEN logs are JSON, and Lambda's level (which Powertools obeys first) is the same level, so no
+    # line Powertools writes is dropped and PowertoolsLogLevel keeps its meaning
+    assert logging_config["LogFormat"] == "JSON"
+    assert logging_config["ApplicationLogLevel"] == {
+        "Fn::FindInMap": ["LambdaLogLevels", {"Ref": "PowertoolsLogLevel"}, "Application"]
+    }
+    assert set(mapping) == set(levels)
+    assert {level: LAMBDA_ADVANCED_LOGGING_LEVELS[mapping[level]["Application"]] for level in levels} == {
+        level: level for level in levels
+    }
+
+
+# --- safe deploys ---------------------------------------------------------------------------------
+
+
+def test_deploys_publish_a_version_behind_the_alias_live_with_a_canary_by_default(
+    template: Json, function: Json
+) -> None:
+    # GIVEN the function's deployment settings
+    preference = function["DeploymentPreference"]
+    deployment_type = parameter(template, preference["Type"])
+    # WHEN they are read
+    # THEN every deploy publishes a version on `live`, shifted by CodeDeploy: a canary unless told
+    # otherwise, rolled back by the new version's error alarm, with the stack's own role
+    assert function["AutoPublishAlias"] == "live"
+    assert deployment_type["Default"] == "Canary10Percent5Minutes"
+    assert {"Canary10Percent5Minutes", "AllAtOnce"} <= set(deployment_type["AllowedValues"])
+    assert preference["Alarms"] == [{"Ref": "DeployedVersionErrorsAlarm"}]
+    assert preference["Role"] == {"Fn::GetAtt": ["DeploymentRole", "Arn"]}
+
+
+def test_the_rollback_alarm_watches_the_version_being_deployed(resources: Json) -> None:
+    # GIVEN the alarm CodeDeploy watches
+    properties = resources["DeployedVersionErrorsAlarm"]["Properties"]
+    # WHEN its metric is read
+    # THEN it is Lambda's Errors of the new version through the alias, breached by one error
+    assert (properties["Namespace"], properties["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert {d["Name"]: d["Value"] for d in properties["Dimensions"]} == {
+        "FunctionName": {"Ref": FUNCTION},
+        "Resource": {"Fn::Sub": "${UnsubscribeAllFunction}:live"},
+        "ExecutedVersion": {"Fn::GetAtt": [FUNCTION, "Version.Version"]},
+    }
+    assert (properties["ComparisonOperator"], properties["Threshold"]) == ("GreaterThanThreshold", 0)
+
+
+def test_the_deployment_role_may_only_move_this_alias_and_read_its_alarm(resources: Json) -> None:
+    # GIVEN CodeDeploy's role
+    role = resources["DeploymentRole"]["Properties"]
+    (policy,) = role["Policies"]
+    granted = {frozenset(as_list(s["Action"])): s["Resource"] for s in statements(policy["PolicyDocument"])}
+    # WHEN its trust and grants are read
+    # THEN only CodeDeploy assumes it, for the alias actions on this function and this one alarm
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "codedeploy.amazonaws.com"}
+    function_arn = (
+        "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}"
+        ":function:${AWS::StackName}-unsubscribe-all"
+    )
+    assert granted == {
+        frozenset({"lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"}): [
+            {"Fn::Sub": function_arn},
+            {"Fn::Sub": function_arn + ":*"},
+        ],
+        frozenset({"cloudwatch:DescribeAlarms"}): {"Fn::GetAtt": ["DeployedVersionErrorsAlarm", "Arn"]},
+    }
+
+
+def test_translated_triggers_invoke_the_alias_and_codedeploy_rolls_back_on_the_alarm(
+    translated: Json,
+) -> None:
+    # GIVEN SAM's translation
+    resources = translated["Resources"]
+    (alias_id,) = resources_of_type(translated, "AWS::Lambda::Alias")
+    (mapping,) = resources_of_type(translated, "AWS::Lambda::EventSourceMapping").values()
+    permissions = resources_of_type(translated, "AWS::Lambda::Permission").values()
+    body = resources["UnsubscribeApi"]["Properties"]["Body"]
+    uris = [
+        op["x-amazon-apigateway-integration"]["uri"] for ops in body["paths"].values() for op in ops.values()
+    ]
+    (group,) = resources_of_type(translated, "AWS::CodeDeploy::DeploymentGroup").values()
+    # WHEN what invokes the function, and how deploys go, are read
+    # THEN the queue's mapping, the API's integrations and their permissions all name the alias
+    assert resources[alias_id]["Properties"]["Name"] == "live"
+    assert mapping["Properties"]["FunctionName"] == {"Ref": alias_id}
+    assert {json.dumps(p["Properties"]["FunctionName"]) for p in permissions} == {
+        json.dumps({"Ref": alias_id})
+    }
+    assert len(uris) == len(ROUTES)
+    assert all("${" + alias_id + "}" in uri["Fn::Sub"] for uri in uris)
+    # AND CodeDeploy shifts it with the stack's role, stopping and rolling back on the alarm
+    properties = group["Properties"]
+    assert properties["ServiceRoleArn"] == {"Fn::GetAtt": ["DeploymentRole", "Arn"]}
+    assert properties["AlarmConfiguration"] == {
+        "Enabled": True,
+        "Alarms": [{"Name": {"Ref": "DeployedVersionErrorsAlarm"}}],
+    }
+    assert "DEPLOYMENT_STOP_ON_ALARM" in properties["AutoRollbackConfiguration"]["Events"]
+    assert properties["DeploymentConfigName"] == {
+        "Fn::Sub": ["CodeDeployDefault.Lambda${ConfigName}", {"ConfigName": "Canary10Percent5Minutes"}]
+    }
+
+
+def test_the_deployment_type_parameter_reaches_codedeploy() -> None:
+    # GIVEN the template deployed with DeploymentPreferenceType=AllAtOnce (a development stack)
+    translated = translate({"DeploymentPreferenceType": "AllAtOnce"})
+    # WHEN the deployment group is read
+    (group,) = resources_of_type(translated, "AWS::CodeDeploy::DeploymentGroup").values()
+    # THEN CodeDeploy moves all traffic at once
+    assert group["Properties"]["DeploymentConfigName"]["Fn::Sub"][1] == {"ConfigName": "AllAtOnce"}
 
 
 # --- alarms, dashboard, outputs -------------------------------------------------------------------
@@ -607,7 +730,18 @@ def test_every_alarm_notifies_the_given_topic_or_the_one_the_stack_creates(
 ) -> None:
     # GIVEN every alarm of the template
     alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 5
+    assert set(alarms) == {
+        "DeadLetterQueueMessagesAlarm",
+        "DeadLetterQueueAgeAlarm",
+        "FunctionErrorsAlarm",
+        "FunctionThrottlesAlarm",
+        "QueueOldestMessageAgeAlarm",
+        "HubSpotEndpointNotFoundAlarm",
+        "DailyLimitReachedAlarm",
+        "DeployedVersionErrorsAlarm",
+        "ApiServerErrorsAlarm",
+        "ApiLatencyAlarm",
+    }
     # WHEN their actions are read
     # THEN each notifies a topic whatever the parameters: AlarmTopicArn when given, else the stack's own
     for name, alarm in alarms.items():
@@ -731,10 +865,42 @@ def test_dashboard_shows_function_queues_and_custom_metrics(resources: Json) -> 
     assert all(row[2:] == ("service", "hubspot-unsubscribe-all") for row in custom_rows)
     assert {row[1] for row in custom_rows} | searched == CUSTOM_METRICS
     assert all('service="hubspot-unsubscribe-all"' in e for e in expressions)
+    api_rows = [row for row in rows if row[0] == "AWS/ApiGateway"]
+    assert {row[1] for row in api_rows} == {"Count", "4XXError", "5XXError", "Latency", "IntegrationLatency"}
+    assert all(row[2:] == ("ApiName", "${ApiName}", "Stage", STAGE) for row in api_rows)
     assert variables == {
         "QueueName": {"Fn::GetAtt": ["UnsubscribeQueue", "QueueName"]},
         "DeadLetterQueueName": {"Fn::GetAtt": ["UnsubscribeDeadLetterQueue", "QueueName"]},
+        "ApiName": resources["UnsubscribeApi"]["Properties"]["Name"],
     }
+
+
+@pytest.mark.parametrize(
+    ("alarm", "metric", "statistic"),
+    [
+        ("ApiServerErrorsAlarm", "5XXError", ("Statistic", "Sum")),
+        ("ApiLatencyAlarm", "Latency", ("ExtendedStatistic", "p99")),
+    ],
+)
+def test_api_alarms_watch_this_apis_stage(
+    template: Json, resources: Json, alarm: str, metric: str, statistic: tuple[str, str]
+) -> None:
+    # GIVEN an API alarm and the API
+    properties = resources[alarm]["Properties"]
+    api = resources["UnsubscribeApi"]["Properties"]
+    # WHEN its metric and dimensions are read
+    # THEN it watches API Gateway's metric of this API (by its name) and stage, notifying the topic
+    assert (properties["Namespace"], properties["MetricName"]) == ("AWS/ApiGateway", metric)
+    assert properties[statistic[0]] == statistic[1]
+    assert {d["Name"]: d["Value"] for d in properties["Dimensions"]} == {
+        "ApiName": api["Name"],
+        "Stage": api["StageName"],
+    }
+    assert properties["AlarmActions"] == NOTIFY
+    if alarm == "ApiLatencyAlarm":
+        threshold = parameter(template, properties["Threshold"])
+        assert threshold["Default"] == 5000
+        assert threshold["MaxValue"] <= 29000  # API Gateway answers 504 itself after 29 s
 
 
 def test_outputs_are_the_contract(template: Json) -> None:
@@ -756,7 +922,11 @@ def test_outputs_are_the_contract(template: Json) -> None:
         "DeadLetterQueueArn",
         "FunctionName",
         "IdempotencyTableName",
+        "DashboardUrl",
     }
+    dashboard_url = outputs["DashboardUrl"]["Value"]["Fn::Sub"]
+    assert dashboard_url.startswith("https://${AWS::Region}.console.aws.amazon.com/cloudwatch/")
+    assert dashboard_url.endswith("#dashboards/dashboard/${Dashboard}")
     assert outputs["ApiUrl"]["Value"] == {
         "Fn::Sub": "https://${UnsubscribeApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${UnsubscribeApi.Stage}/"
     }

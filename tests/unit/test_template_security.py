@@ -24,6 +24,12 @@ WILDCARD_RESOURCES = {
     # API Gateway's account-wide logging role serves every API's log groups in the account and
     # region (AWS's own AmazonAPIGatewayPushToCloudWatchLogs grants "*"); it is narrowed to log groups.
     ("ApiGatewayAccountLogRole", "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"),
+    # CodeDeploy reads and moves the alias `live` of this function only; the qualifier is the alias or
+    # the version a deploy publishes (a new number each time).
+    (
+        "DeploymentRole",
+        "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-unsubscribe-all:*",
+    ),
     # A stack's ARN ends in an id CloudFormation makes up; the name is this stack's.
     (
         "OperatorPolicy",
@@ -76,6 +82,7 @@ def test_no_allow_in_the_deployed_template_uses_a_wildcard_aws_could_narrow(tran
     assert {name for name, _ in allows} == {
         "UnsubscribeAllFunctionRole",
         "ApiGatewayAccountLogRole",
+        "DeploymentRole",  # CodeDeploy moving the alias live (test_template pins it)
         "AlarmTopicPolicy",  # CloudWatch publishing this stack's alarms (test_template pins it)
         "OperatorPolicy",  # the operator CLI's, checked against its calls in tests/integration
         "OneClickLinkMinterPolicy",  # producers minting links (test_template_one_click pins it)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from optout.aws.call_budget import CallBudget, NoTimeLeftError
+from optout.dead_letter_format import BASE64, BODY_ENCODING
 from optout.deadline import Deadline
 from optout.masking import mask_emails_in_text
 from optout.observability import logger
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
 SEND_BATCH_LIMIT = 10
 MAX_DETAIL_LENGTH = 512
 MAX_ATTRIBUTE_LENGTH = 256
-BODY_ENCODING = "bodyEncoding"
-BASE64 = "base64"
 _NOT_FOR_SQS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 

@@ -18,16 +18,31 @@ from optout.hubspot.errors import (
     TransientError,
     UnexpectedResponseError,
 )
-from optout.hubspot.rate_limit_headers import interval_seconds, retry_after_seconds
+from optout.hubspot.rate_limit_headers import RateLimitWindow, interval_seconds, retry_after_seconds
 from optout.outcomes import RateLimitPolicy
 
 # HubSpot's "locked" answer clears after about two seconds.
 LOCKED_RETRY_AFTER_S = 2.0
 # HubSpot's own Node SDK waits this long after a 429 that says nothing else.
 DEFAULT_RATE_LIMIT_RETRY_AFTER_S = 10.0
+SHORT_RATE_LIMIT_WAIT_S = 1.0
 UNKNOWN_FATE_STATUSES = frozenset({500, 502, 504})
 _ALREADY_UNSUBSCRIBED = re.compile(r"already\s+(been\s+)?unsubscribed", re.IGNORECASE)
 _UTC_RESET = DailyReset()
+
+
+def rate_limit_wait(headers: Mapping[str, str]) -> float:
+    """How long to wait after a 429 without Retry-After, from the rate-limit headers it carries.
+
+    A window with nothing left frees a slot within its interval; a window with calls left means
+    the 429 came from another limit, or from a count not updated yet: a short wait finds out.
+    Without the headers, HubSpot's own SDK's wait.
+    """
+    window = RateLimitWindow.from_headers(headers)
+    if window is not None:
+        return window.interval_s if window.remaining == 0 else SHORT_RATE_LIMIT_WAIT_S
+    interval = interval_seconds(headers)
+    return interval if interval is not None else DEFAULT_RATE_LIMIT_RETRY_AFTER_S
 
 
 def is_already_unsubscribed(status: int, body: Mapping[str, Any]) -> bool:
@@ -75,10 +90,7 @@ def error_from_response(
             # Not documented to carry Retry-After; the limit clears at the account's midnight.
             wait = daily_reset.seconds_until()
         else:
-            wait = next(
-                (s for s in (retry_after, interval_seconds(headers)) if s is not None),
-                DEFAULT_RATE_LIMIT_RETRY_AFTER_S,
-            )
+            wait = retry_after if retry_after is not None else rate_limit_wait(headers)
         return RateLimitedError(text, retry_after_s=wait, policy=policy, **details)
     if status == 404:
         return EndpointNotFoundError(text, **details)
