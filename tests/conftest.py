@@ -33,7 +33,6 @@ def _set_lambda_environment() -> None:
     for name, value in TemplateReader.from_file().function_globals()["Environment"]["Variables"].items():
         if isinstance(value, str):
             os.environ.setdefault(name, value)
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 
 # When this root conftest is imported, before any other (tests/unit's imports the function's

@@ -10,13 +10,13 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from optout.observability import logger, metrics, tracer
+from optout.observability import logger, metrics
 from optout.runtime import Runtime
 from optout.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
     from optout.triggers.api import UnsubscribeApi
 
 
@@ -58,7 +58,7 @@ def _is_rest_api_event(event: Mapping[str, Any]) -> bool:
     return "httpMethod" in event and "requestContext" in event
 
 
-Handler = Callable[[dict[str, Any], LambdaContext], Mapping[str, Any]]
+Handler = Callable[[dict[str, Any], "LambdaContext"], Mapping[str, Any]]
 
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
@@ -67,9 +67,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str
 
 @cache
 def instrumented_handler() -> Handler:
-    """`handle` inside Powertools' logging, tracing and metrics, put together on first use."""
-    traced = tracer().capture_lambda_handler(capture_response=False)(metrics.log_metrics(handle))
-    instrumented: Handler = logger.inject_lambda_context(clear_state=True)(traced)
+    """`handle` inside Powertools' logging and metrics, put together on first use; the first
+    invocation of an execution environment adds a ColdStart metric."""
+    measured = metrics.log_metrics(handle, capture_cold_start_metric=True)
+    instrumented: Handler = logger.inject_lambda_context(clear_state=True)(measured)
     return instrumented
 
 

@@ -91,7 +91,6 @@ def test_the_function_environment_carries_every_variable_the_template_sets(stack
     assert os.environ["IDEMPOTENCY_TABLE_NAME"] == stack.resources.table_name
     assert os.environ["HUBSPOT_BASE_URL"] == stack.hubspot_base_url
     assert os.environ["AWS_ENDPOINT_URL"] == stack.moto.url
-    assert os.environ["POWERTOOLS_TRACE_DISABLED"] == "true"
     # And the token secret holds the sandbox's token
     secret = stack.session.client("secretsmanager").get_secret_value(
         SecretId=os.environ["HUBSPOT_TOKEN_SECRET_ID"]

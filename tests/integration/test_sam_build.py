@@ -104,12 +104,32 @@ def test_the_dependencies_a_cold_start_imports_are_compiled_too(package: Path) -
 
 
 def test_compiled_dependencies_are_lambdas_arm64_builds(package: Path) -> None:
-    # GIVEN the package's native extensions (wrapt's, which the tracer brings)
+    # GIVEN the wheels installed into the package, and its native extensions (none today)
+    wheel_tags = {
+        path.parent.name: [
+            line.split(":", 1)[1].strip() for line in path.read_text().splitlines() if line.startswith("Tag:")
+        ]
+        for path in package.glob("*.dist-info/WHEEL")
+    }
     extensions = sorted(path.name for path in package.rglob("*.so"))
-    # WHEN their platforms are read from their names
-    # THEN every one is for python3.13 on aarch64 Linux, whatever machine built the package
-    assert extensions
+    # WHEN their platforms are read from their tags and names
+    foreign = {
+        name: tags
+        for name, tags in wheel_tags.items()
+        if not all(tag.endswith(("-none-any", "aarch64")) for tag in tags)
+    }
+    # THEN each is pure Python or for python3.13 on aarch64 Linux, whatever machine built the package
+    assert wheel_tags
+    assert foreign == {}
     assert all(name.endswith(f".{BYTECODE_TAG}-aarch64-linux-gnu.so") for name in extensions), extensions
+
+
+def test_the_package_holds_no_x_ray_sdk(package: Path) -> None:
+    # GIVEN the package plain `sam build` made
+    # WHEN the X-Ray SDK and what only it brought (wrapt) are looked for
+    found = sorted(path.name for pattern in ("aws_xray_sdk*", "wrapt*") for path in package.glob(pattern))
+    # THEN neither is there: Lambda's active tracing needs no SDK in the package
+    assert found == []
 
 
 def canonical(name: str) -> str:

@@ -170,7 +170,6 @@ def test_environment_variables_are_exactly_the_contract(template: Json, function
         "SOURCE_QUEUE_URL",
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
-        "POWERTOOLS_TRACER_CAPTURE_RESPONSE",
         "POWERTOOLS_LOG_LEVEL",
     }
     assert variables["HUBSPOT_TOKEN_SECRET_ID"] == {"Ref": "HubSpotTokenSecretName"}
@@ -180,7 +179,6 @@ def test_environment_variables_are_exactly_the_contract(template: Json, function
     assert variables["HUBSPOT_RATE_LIMIT_SHARED_BY"] == {"Ref": "QueueMaximumConcurrency"}
     assert variables["POWERTOOLS_SERVICE_NAME"] == "hubspot-unsubscribe-all"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "HubSpotUnsubscribeAll"
-    assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
     powertools = set(template["Globals"]["Function"]["Environment"]["Variables"])
     assert powertools == {name for name in variables if name.startswith("POWERTOOLS_")}
 
