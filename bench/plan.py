@@ -14,6 +14,7 @@ class Plan:
     throughput_s: float  # measured span of each throughput run
     warm_batches: int  # timed batches of 100 per CPU variant, after the cold one
     cold_starts: int  # fresh processes per cold-start variant
+    breakdowns: int  # more of them, instrumented, to say where a cold start's time goes
     # Measurements that explain a figure rather than make it (the pacer alone, the package without bytecode).
     diagnostics: bool
 
@@ -26,6 +27,7 @@ FULL = Plan(
     throughput_s=25.0,
     warm_batches=5,
     cold_starts=5,
+    breakdowns=3,
     diagnostics=True,
 )
 QUICK = Plan(
@@ -36,5 +38,6 @@ QUICK = Plan(
     throughput_s=1.0,
     warm_batches=1,
     cold_starts=1,
+    breakdowns=1,
     diagnostics=False,
 )

@@ -8,6 +8,7 @@ The build reads the package index, as `sam build` always does; it goes to a fold
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -130,6 +131,41 @@ def test_the_package_holds_no_x_ray_sdk(package: Path) -> None:
     found = sorted(path.name for pattern in ("aws_xray_sdk*", "wrapt*") for path in package.glob(pattern))
     # THEN neither is there: Lambda's active tracing needs no SDK in the package
     assert found == []
+
+
+EVERY_CLIENT = """
+import inspect, json, sys
+sys.path.insert(0, sys.argv[1])
+from optout.aws.clients import AwsClients
+clients = AwsClients()
+built = {}
+for name, method in inspect.getmembers(clients, inspect.ismethod):
+    if not name.startswith("_"):
+        built[name] = method().meta.service_model.service_name
+print(json.dumps(built))
+"""
+
+
+def test_every_client_of_the_function_builds_from_the_package_s_own_sdk_data(package: Path) -> None:
+    # GIVEN the package, whose botocore keeps the data of the function's own services only
+    kept = sorted(path.name for path in (package / "botocore" / "data").iterdir() if path.is_dir())
+    # WHEN every client AwsClients offers is built by an interpreter confined to the package
+    built = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", EVERY_CLIENT, str(package)],
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # THEN each builds, and the package keeps exactly the data those clients need
+    assert built.returncode == 0, built.stderr[-2000:]
+    services = json.loads(built.stdout)
+    assert services
+    assert sorted(set(services.values())) == kept
 
 
 def canonical(name: str) -> str:
