@@ -450,9 +450,15 @@ def test_function_role_grants_exact_actions_on_exact_resources(resources: Json) 
             "Fn::GetAtt": ["UnsubscribeAllFunctionLogGroup", "Arn"]
         },
         frozenset(XRAY_ACTIONS): "*",
-        frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}): {
-            "Fn::GetAtt": ["IdempotencyTable", "Arn"]
-        },
+        frozenset(
+            {
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:BatchWriteItem",
+            }
+        ): {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
         frozenset({"secretsmanager:GetSecretValue"}): {
             "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
             ":secret:${HubSpotTokenSecretName}-??????"
