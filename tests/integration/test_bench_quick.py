@@ -61,3 +61,8 @@ def test_quick_run_reports_every_figure(tmp_path):
     cold_start = explained[figures["cold_start"]["title"]]
     assert "| imports |" in cold_start
     assert "| store (DynamoDB calls) |" in cold_start
+    # and the function's invocations at the rate limit, with the moments no HubSpot call was in flight
+    throughput = explained[figures["throughput_at_rate_limit"]["title"]]
+    assert "| poller | invocation |" in throughput
+    assert "Moments with no HubSpot call in flight" in throughput
+    assert figures["throughput_at_rate_limit"]["details"]["invocations"]
