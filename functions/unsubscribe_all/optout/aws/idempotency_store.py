@@ -222,6 +222,10 @@ class DynamoDBIdempotencyStore:
         self._takeovers = TakeoverWatch()
         self._guarded: Callable[..., dict[str, Any]] | None = None
 
+    def prepare(self) -> None:
+        """Builds the persistence layer and its DynamoDB client now, calling nothing."""
+        self._guarded_function()
+
     def register_lambda_context(self, context: LambdaContext) -> None:
         """In-progress records then expire with the invocation, so a timed-out one is retried."""
         self.config.register_lambda_context(context)
