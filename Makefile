@@ -74,14 +74,14 @@ build: $(INSTALLED) ## sam build (the target below, bytecode included) and the p
 # `sam build` runs this for the function (template.yaml: BuildMethod makefile), from this folder,
 # with ARTIFACTS_DIR set to the function's build folder: the lock's wheels for Lambda's platform
 # (python3.13, arm64, Amazon Linux 2023's glibc) checked against their hashes, botocore's data
-# for the AWS services the function calls only, the code folder as SAM would copy it (less any
-# local bytecode), then the bytecode of the modules a cold start loads, compiled by python3.13,
-# the runtime's Python. The package index must be reachable.
+# for the AWS services the function calls only (local/slim_sdk.py), the code folder as SAM would
+# copy it (less any local bytecode), then the bytecode of the modules a cold start loads, compiled
+# by python3.13, the runtime's Python. The package index must be reachable.
 PRECOMPILE := local/precompile.py
+SLIM_SDK := local/slim_sdk.py
 LAMBDA_PLATFORMS := manylinux2014_aarch64 manylinux_2_17_aarch64 manylinux_2_28_aarch64 manylinux_2_34_aarch64
-# The services of optout/aws/clients.py. botocore's data for the 400-odd others is most of the
-# package, and botocore lists every service's folder before it loads a client's model (about
-# 20 ms of a cold start); tests/integration/test_sam_build.py checks each client still builds.
+# The services of optout/aws/clients.py; tests/integration/test_sam_build.py checks that each
+# client still builds and resolves its endpoints as the whole botocore does.
 AWS_SERVICES := dynamodb secretsmanager sqs
 
 build-UnsubscribeAllFunction:
@@ -89,8 +89,7 @@ build-UnsubscribeAllFunction:
 	python3.13 -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes --no-compile \
 		--only-binary=:all: --implementation cp --python-version 3.13 \
 		$(addprefix --platform ,$(LAMBDA_PLATFORMS)) --target "$(ARTIFACTS_DIR)" -r $(FUNCTION_LOCK)
-	find "$(ARTIFACTS_DIR)/botocore/data" -mindepth 1 -maxdepth 1 -type d \
-		$(foreach service,$(AWS_SERVICES),! -name $(service)) -exec rm -rf {} +
+	python3.13 $(SLIM_SDK) "$(ARTIFACTS_DIR)" $(AWS_SERVICES)
 	cp -R $(FUNCTION_DIR)/. "$(ARTIFACTS_DIR)/"
 	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +
 	python3.13 $(PRECOMPILE) "$(ARTIFACTS_DIR)"

@@ -140,7 +140,7 @@ from optout.aws.clients import AwsClients
 clients = AwsClients()
 built = {}
 for name, method in inspect.getmembers(clients, inspect.ismethod):
-    if not name.startswith("_"):
+    if str(inspect.signature(method).return_annotation).endswith("Client"):
         built[name] = method().meta.service_model.service_name
 print(json.dumps(built))
 """
@@ -166,6 +166,50 @@ def test_every_client_of_the_function_builds_from_the_package_s_own_sdk_data(pac
     services = json.loads(built.stdout)
     assert services
     assert sorted(set(services.values())) == kept
+
+
+ENDPOINTS = """
+import json, sys
+import botocore.session
+session = botocore.session.get_session()
+resolved = {}
+for service, region in json.loads(sys.argv[1]):
+    meta = session.create_client(service, region, aws_access_key_id="x", aws_secret_access_key="x").meta
+    resolved[f"{service} {region}"] = [meta.endpoint_url, meta.region_name, meta.partition]
+print(json.dumps(resolved))
+"""
+
+
+def test_the_slimmed_sdk_resolves_every_region_of_the_function_s_services_as_the_whole_one(
+    package: Path,
+) -> None:
+    # GIVEN every region of every partition the whole botocore knows, for each service kept
+    import botocore.session  # noqa: PLC0415 - the development venv's, the very version the package holds
+
+    session = botocore.session.get_session()
+    kept = sorted(path.name for path in (package / "botocore" / "data").iterdir() if path.is_dir())
+    targets = [
+        (service, region)
+        for service in kept
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions(service, partition_name=partition)
+    ]
+    # WHEN the package's botocore and the whole one resolve each
+    runs = {
+        name: subprocess.run(
+            [sys.executable, *flags, "-c", ENDPOINTS, json.dumps(targets)],
+            env={"PATH": os.environ.get("PATH", ""), **({"PYTHONPATH": str(package)} if flags else {})},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        for name, flags in (("package", ["-S"]), ("whole", []))
+    }
+    # THEN they agree on every one: endpoint, region and partition
+    assert all(run.returncode == 0 for run in runs.values()), {n: r.stderr[-1500:] for n, r in runs.items()}
+    package_view, whole_view = (json.loads(runs[name].stdout) for name in ("package", "whole"))
+    assert len(targets) > 50
+    assert package_view == whole_view
 
 
 def canonical(name: str) -> str:
