@@ -40,6 +40,10 @@ class AwsCall:
     def parameter(self, name: str) -> str | None:
         return dict(self.resources).get(name)
 
+    def parameters(self, name: str) -> list[str]:
+        """Every value of the parameter (a batch names each of its tables)."""
+        return [value for parameter, value in self.resources if parameter == name]
+
 
 class CallLog:
     """The distinct calls recorded so far (thread-safe: moto serves each request on its own thread)."""
@@ -84,14 +88,16 @@ def call_of(principal: str, headers: dict[str, str], body: bytes) -> AwsCall | N
         form = parse_qs(body.decode("utf-8", errors="replace"))
         parameters = {name: values[0] for name, values in form.items()}
         operation = str(parameters.get("Action", ""))
-    resources = tuple(
-        sorted(
-            (name, value)
-            for name, value in parameters.items()
-            if name in RESOURCE_PARAMETERS and isinstance(value, str)
-        )
-    )
-    return AwsCall(principal, service, region, operation, resources)
+    named = [
+        (name, value)
+        for name, value in parameters.items()
+        if name in RESOURCE_PARAMETERS and isinstance(value, str)
+    ]
+    # DynamoDB's batch operations name their tables as the keys of RequestItems.
+    batch = parameters.get("RequestItems")
+    if isinstance(batch, dict):
+        named += [("TableName", table) for table in batch if isinstance(table, str)]
+    return AwsCall(principal, service, region, operation, tuple(sorted(named)))
 
 
 def recording(app: WsgiApp, log: CallLog) -> WsgiApp:

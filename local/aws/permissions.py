@@ -88,8 +88,11 @@ def required_permissions(call: AwsCall, lookup: ArnLookup) -> list[Permission]:
         if queue_url := call.parameter("QueueUrl"):
             action = _SQS_ACTIONS.get(call.operation, call.operation)
             return [Permission(f"sqs:{action}", _queue_arn(call, queue_url))]
-    if call.service == "dynamodb" and (table := call.parameter("TableName")):
-        return [Permission(f"dynamodb:{call.operation}", arn % ("dynamodb", ACCOUNT_ID, f"table/{table}"))]
+    if call.service == "dynamodb" and (tables := call.parameters("TableName")):
+        return [
+            Permission(f"dynamodb:{call.operation}", arn % ("dynamodb", ACCOUNT_ID, f"table/{table}"))
+            for table in tables
+        ]
     if call.service == "secretsmanager" and (secret := call.parameter("SecretId")):
         resource = secret if secret.startswith("arn:") else lookup.secret_arn(secret)
         return [Permission(f"secretsmanager:{call.operation}", resource)]
