@@ -76,17 +76,23 @@ build: $(INSTALLED) ## sam build (the target below, bytecode included) and the p
 
 # `sam build` runs this for the function (template.yaml: BuildMethod makefile), from this folder,
 # with ARTIFACTS_DIR set to the function's build folder: the lock's wheels for Lambda's platform
-# (python3.13, arm64, Amazon Linux 2023's glibc) checked against their hashes, the code folder as
-# SAM would copy it (less any local bytecode), then the bytecode of the modules a cold start
-# loads, compiled by python3.13, the runtime's Python. The package index must be reachable.
+# (python3.13, arm64, Amazon Linux 2023's glibc) checked against their hashes, botocore's data
+# for the AWS services the function calls only (local/slim_sdk.py), the code folder as SAM would
+# copy it (less any local bytecode), then the bytecode of the modules a cold start loads, compiled
+# by python3.13, the runtime's Python. The package index must be reachable.
 PRECOMPILE := local/precompile.py
+SLIM_SDK := local/slim_sdk.py
 LAMBDA_PLATFORMS := manylinux2014_aarch64 manylinux_2_17_aarch64 manylinux_2_28_aarch64 manylinux_2_34_aarch64
+# The services of optout/aws/clients.py; tests/integration/test_sam_build.py checks that each
+# client still builds and resolves its endpoints as the whole botocore does.
+AWS_SERVICES := dynamodb kms secretsmanager sqs
 
 build-UnsubscribeAllFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: sam build runs this target" >&2; exit 2; }
 	python3.13 -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes --no-compile \
 		--only-binary=:all: --implementation cp --python-version 3.13 \
 		$(addprefix --platform ,$(LAMBDA_PLATFORMS)) --target "$(ARTIFACTS_DIR)" -r $(FUNCTION_LOCK)
+	python3.13 $(SLIM_SDK) "$(ARTIFACTS_DIR)" $(AWS_SERVICES)
 	cp -R $(FUNCTION_DIR)/. "$(ARTIFACTS_DIR)/"
 	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +
 	python3.13 $(PRECOMPILE) "$(ARTIFACTS_DIR)"

@@ -33,7 +33,7 @@ from bench.context import Bench
 from bench.machine import describe_machine
 from bench.packages import find_packages
 from bench.plan import FULL, QUICK, Plan
-from bench.report import Figure, figure_json, markdown_table
+from bench.report import Figure, explanations, figure_json, markdown_table
 from bench.servers import running_servers
 from bench.stacks import environment_applied, static_environment
 
@@ -107,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(markdown_table(figures), end="")
+    print(explanations(figures), end="")
     print(f"\n{document['mode']} run, {document['duration_s']} s; figures in {args.output}")
     return 0
 

@@ -10,16 +10,26 @@ invocations; each invocation is an SQS event of that many fresh records. The res
 the import and each invocation, wall time, process CPU time and the time during which some
 thread was inside a socket call (the network waits, merged across threads), and the peak RSS
 after each invocation.
+
+With `"breakdown": true` in the spec, the import and each invocation are also broken down by
+what the process was doing: importing modules, reading settings, building AWS clients, reading
+the token, writing to the store, calling HubSpot, waiting on the network, or anything else (the
+handler's own work). Each thread's time goes to the innermost of these it is inside; at any
+moment the process is doing the highest-ranked thing any of its threads does (a thread blocked
+on another's result is doing "other", the lowest). The wrappers cost time themselves, so a probe
+with a breakdown is not one of the timed samples.
 """
 
 from __future__ import annotations
 
+import builtins
 import functools
 import importlib
 import json
 import resource
 import socket
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -46,6 +56,118 @@ def instrument_sockets() -> None:
     for name in WAITING_METHODS:
         setattr(socket.socket, name, _timed(getattr(socket.socket, name)))
     socket.getaddrinfo = _timed(socket.getaddrinfo)
+
+
+# From the highest rank to the lowest; "other" is any time inside none of the others.
+ACTIVITIES = ("waits", "imports", "clients", "token", "store", "queue", "hubspot", "settings", "other")
+# AWS calls by service: the token's secret, the idempotency store, the queues.
+AWS_SERVICE_ACTIVITIES = {"secretsmanager": "token", "dynamodb": "store", "sqs": "queue"}
+
+
+class Activities:
+    """Which activity each thread is in, as a log of (time, thread, activity) changes."""
+
+    def __init__(self) -> None:
+        self._stacks = threading.local()
+        self.changes: list[tuple[float, int, str]] = []
+
+    def _stack(self) -> list[str]:
+        stack: list[str] | None = getattr(self._stacks, "stack", None)
+        if stack is None:
+            stack = self._stacks.stack = []
+        return stack
+
+    def enter(self, activity: str) -> None:
+        self._stack().append(activity)
+        self.changes.append((time.perf_counter(), threading.get_ident(), activity))
+
+    def leave(self) -> None:
+        stack = self._stack()
+        stack.pop()
+        self.changes.append((time.perf_counter(), threading.get_ident(), stack[-1] if stack else "other"))
+
+    def during(self, start: float, end: float) -> dict[str, float]:
+        """Seconds of [start, end] spent on each activity, by the highest-ranked thread's."""
+        rank = {activity: index for index, activity in enumerate(ACTIVITIES)}
+        current: dict[int, str] = {}
+        totals = dict.fromkeys(ACTIVITIES, 0.0)
+        previous = start
+        for at, thread, activity in sorted(self.changes, key=lambda change: change[0]):
+            if at > previous and at > start:
+                span = min(at, end) - max(previous, start)
+                if span > 0:
+                    totals[min(current.values(), key=rank.__getitem__, default="other")] += span
+                previous = at
+            if at >= end:
+                break
+            current[thread] = activity
+        if end > previous:
+            totals[min(current.values(), key=rank.__getitem__, default="other")] += end - previous
+        return totals
+
+
+_activities = Activities()
+
+
+def _in_activity(call: Callable[..., Any], activity_of: Callable[..., str]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _activities.enter(activity_of(*args))
+        try:
+            return call(*args, **kwargs)
+        finally:
+            _activities.leave()
+
+    return wrapper
+
+
+def _aws_call_activity(client: Any, *_: Any) -> str:
+    return AWS_SERVICE_ACTIVITIES.get(client.meta.service_model.service_name, "other")
+
+
+# (module, class, method, activity of a call): patched as soon as the module is imported.
+TARGETS: list[tuple[str, str, str, Callable[..., str]]] = [
+    ("botocore.session", "Session", "create_client", lambda *_: "clients"),
+    ("botocore.client", "BaseClient", "_make_api_call", _aws_call_activity),
+    # What botocore sends goes through its own connection pools, not PoolManager.urlopen.
+    ("urllib3.poolmanager", "PoolManager", "urlopen", lambda *_: "hubspot"),
+]
+
+
+def _patch_targets(pending: list[tuple[str, str, str, Callable[..., str]]]) -> None:
+    for target in list(pending):
+        module_name, class_name, method_name, activity_of = target
+        owner = getattr(sys.modules.get(module_name), class_name, None)
+        if owner is None:
+            continue
+        pending.remove(target)
+        method = owner.__dict__[method_name]
+        if isinstance(method, classmethod):
+            setattr(owner, method_name, classmethod(_in_activity(method.__func__, activity_of)))
+        else:
+            setattr(owner, method_name, _in_activity(method, activity_of))
+
+
+def instrument_activities(extra_targets: list[tuple[str, str, str, str]]) -> None:
+    """Times imports (every `import` statement goes through builtins.__import__) and, once their
+    modules are imported, the AWS SDK's and urllib3's calls and the spec's own targets."""
+    pending = TARGETS + [
+        (module, owner, method, lambda *_, activity=activity: activity)
+        for module, owner, method, activity in extra_targets
+    ]
+    original_import = builtins.__import__
+
+    def timed_import(*args: Any, **kwargs: Any) -> Any:
+        _activities.enter("imports")
+        try:
+            return original_import(*args, **kwargs)
+        finally:
+            _activities.leave()
+            if pending:
+                _patch_targets(pending)
+
+    builtins.__import__ = timed_import
+    for name in WAITING_METHODS:
+        setattr(socket.socket, name, _in_activity(getattr(socket.socket, name), lambda *_: "waits"))
 
 
 def socket_wait_s(start: float, end: float) -> float:
@@ -111,15 +233,18 @@ def sqs_event(size: int, queue_arn: str) -> dict[str, Any]:
     return {"Records": records}
 
 
-def measured(action: Callable[[], Any]) -> tuple[Any, dict[str, float]]:
+def measured(action: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
     wall_started, cpu_started = time.perf_counter(), time.process_time()
     outcome = action()
     wall_ended, cpu_ended = time.perf_counter(), time.process_time()
-    return outcome, {
+    times: dict[str, Any] = {
         "wall_s": wall_ended - wall_started,
         "cpu_s": cpu_ended - cpu_started,
         "socket_s": socket_wait_s(wall_started, wall_ended),
     }
+    if _activities.changes:
+        times["activities_s"] = _activities.during(wall_started, wall_ended)
+    return outcome, times
 
 
 def peak_rss_kb() -> int:
@@ -165,6 +290,9 @@ def main() -> None:
     instrument_sockets()
     spec_path, result_path = sys.argv[1:3]
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    if spec.get("breakdown"):
+        targets = [(module, owner, method, activity) for module, owner, method, activity in spec["targets"]]
+        instrument_activities(targets)
     Path(result_path).write_text(json.dumps(run(spec)), encoding="utf-8")
 
 

@@ -22,13 +22,22 @@ class ProbeError(RuntimeError):
     """The probe failed, or a record of it was not settled."""
 
 
-def run_probe(bench: Bench, package: Package, stack: Stack, sizes: Sequence[int]) -> dict[str, Any]:
-    """Imports the package's handler in a fresh process and invokes it once per size."""
+# What a breakdown counts as reading the settings, in the function's package.
+SETTINGS_TARGETS = [("optout.settings", "Settings", "from_environment", "settings")]
+
+
+def run_probe(
+    bench: Bench, package: Package, stack: Stack, sizes: Sequence[int], *, breakdown: bool = False
+) -> dict[str, Any]:
+    """Imports the package's handler in a fresh process and invokes it once per size; with
+    `breakdown`, says what each phase spent its time on (see probe.py), untimed otherwise."""
     spec = {
         "paths": [str(path) for path in package.paths],
         "handler": package.handler,
         "queue_arn": stack.resources.queue_arn,
         "invocations": list(sizes),
+        "breakdown": breakdown,
+        "targets": SETTINGS_TARGETS,
     }
     with tempfile.TemporaryDirectory(prefix="bench-probe-") as folder:
         spec_path, result_path = Path(folder, "spec.json"), Path(folder, "result.json")
@@ -52,13 +61,19 @@ def run_probe(bench: Bench, package: Package, stack: Stack, sizes: Sequence[int]
 
 
 def run_probes(
-    bench: Bench, package: Package | NotAvailable, stack: Stack, sizes: Sequence[int], count: int
+    bench: Bench,
+    package: Package | NotAvailable,
+    stack: Stack,
+    sizes: Sequence[int],
+    count: int,
+    *,
+    breakdown: bool = False,
 ) -> list[dict[str, Any]] | NotAvailable:
     """`count` fresh processes; a baseline that cannot run is n/a, with the reason."""
     if isinstance(package, NotAvailable):
         return package
     try:
-        return [run_probe(bench, package, stack, sizes) for _ in range(count)]
+        return [run_probe(bench, package, stack, sizes, breakdown=breakdown) for _ in range(count)]
     except ProbeError as error:
         if package.name == "function":
             raise

@@ -42,6 +42,8 @@ class Figure:
     # Baselines that do not apply to a figure are left out (shown as a dash).
     baselines: Mapping[str, Cell] = field(default_factory=dict)
     details: Mapping[str, Any] = field(default_factory=dict)
+    # What explains the figure (a breakdown, a timeline), in Markdown, printed after the table.
+    explanation: str = ""
 
 
 def _verdict(figure: Figure) -> str:
@@ -66,6 +68,19 @@ def markdown_table(figures: Sequence[Figure]) -> str:
             _verdict(figure),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def explanations(figures: Sequence[Figure]) -> str:
+    """Each figure's explanation under its title, after the table."""
+    return "".join(
+        f"\n### {figure.title}\n\n{figure.explanation.rstrip()}\n" for figure in figures if figure.explanation
+    )
+
+
+def markdown_rows(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 

@@ -89,6 +89,13 @@ def _child(arguments: Sequence[str], environment: Mapping[str, str] | None = Non
 
 
 @contextmanager
+def store_stand_in(latency_ms: float, base_environment: Mapping[str, str]) -> Iterator[str]:
+    """bench/store_stand_in.py in a process of its own; yields its URL."""
+    with _child(["-m", "bench.store_stand_in", "--latency-ms", str(latency_ms)], base_environment) as url:
+        yield url
+
+
+@contextmanager
 def running_servers(base_environment: Mapping[str, str]) -> Iterator[Servers]:
     token = f"bench-{uuid.uuid4().hex}"
     sandbox_arguments = ["-m", "local.hubspot_sandbox", "--port", "0"]

@@ -54,11 +54,9 @@ def create_stack(
 
 
 def static_environment() -> dict[str, str]:
-    """What Lambda sets before the handler's module is imported (template globals), tracing off:
-    locally there is no X-Ray daemon, and the tests run the same way."""
+    """What Lambda sets before the handler's module is imported (the template's globals)."""
     variables = TemplateReader.from_file().function_globals()["Environment"]["Variables"]
-    static = {name: value for name, value in variables.items() if isinstance(value, str)}
-    return {**static, "POWERTOOLS_TRACE_DISABLED": "true"}
+    return {name: value for name, value in variables.items() if isinstance(value, str)}
 
 
 @contextmanager

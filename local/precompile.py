@@ -4,7 +4,7 @@ Lambda's /var/task is read-only, so a package without bytecode compiles every mo
 at every cold start (about 0.6 s on this machine); compiling the whole package instead would add
 4 MB of bytecode that is never loaded. A fresh interpreter confined to the package imports the
 handler and does what a first invocation does before any network call (the boto3 clients, the
-tracer, the API resolver), and the modules it loaded from the package are compiled, with
+API resolver), and the modules it loaded from the package are compiled, with
 unchecked-hash bytecode so that no source file is read to validate it. Run it with the Lambda
 runtime's Python (python3.13): bytecode is specific to a Python minor version.
 
@@ -27,8 +27,6 @@ import app
 import boto3
 from optout.triggers.api import UnsubscribeApi
 from optout.triggers.one_click import OneClickRoutes
-from optout.observability import tracer
-tracer()
 session = boto3.session.Session(region_name="us-east-1")
 for service in ("dynamodb", "secretsmanager", "sqs", "kms"):
     session.client(service, endpoint_url="http://127.0.0.1:9")
@@ -41,7 +39,7 @@ print(json.dumps(sorted(f for f in files if f.startswith(here) and f.endswith(".
 def loaded_modules(package: Path) -> list[Path]:
     environment = {
         "PATH": "/usr/bin:/bin",
-        # As on Lambda, so Powertools' tracer patches what it patches there.
+        # What Lambda sets and Powertools reads.
         "AWS_LAMBDA_FUNCTION_NAME": "precompile",
         "POWERTOOLS_SERVICE_NAME": "precompile",
         "AWS_DEFAULT_REGION": "us-east-1",

@@ -43,8 +43,6 @@ from local.stack_state import DEFAULT_RUN_DIR, STATE_FILE_NAME, StackState, remo
 
 STACK_NAME = "hubspot-unsubscribe-all-local"
 HUBSPOT_BASE_URL_PARAMETER = "HubSpotBaseUrl"
-# Set by Lambda's own tooling when there is no X-Ray daemon to send traces to.
-LOCAL_ONLY_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true"}
 
 
 @dataclass(frozen=True)
@@ -107,9 +105,7 @@ class LocalStack(StartStop):
                 session=self.session,
             )
             self.environment = function_environment(reader, self.resources, self.hubspot_base_url)
-            starting.callback(
-                _restore_environment, _set_environment({**self.environment, **LOCAL_ONLY_ENVIRONMENT})
-            )
+            starting.callback(_restore_environment, _set_environment(self.environment))
             self.function = FunctionDefinition.from_template(reader, STACK_NAME)
             invoker = LambdaInvoker(self.function)
             starting.callback(invoker.close)

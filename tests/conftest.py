@@ -35,7 +35,6 @@ def _set_lambda_environment() -> None:
     for name, value in TemplateReader.from_file().function_globals()["Environment"]["Variables"].items():
         if isinstance(value, str):
             os.environ.setdefault(name, value)
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     # Every local API the suite starts, in this process or in a `make run` it spawns, checks each
     # answer against openapi.yaml (local/runners/api_contract.py).
     os.environ[CHECK_VARIABLE] = "1"

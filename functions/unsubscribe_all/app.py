@@ -1,7 +1,8 @@
 """Lambda entry point (template.yaml `Handler: app.lambda_handler`), for SQS and API Gateway.
 
 Thin on purpose: recognise the trigger, hand the event to its adapter, return the answer. The
-runtime (settings, clients, adapters) is built on the first invocation, never at import.
+runtime (settings, clients, adapters) is built on the first invocation, never at import; with
+SnapStart, before the snapshot instead (Lambda's runtime hooks, at the end of this module).
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from optout.observability import logger, metrics, tracer
+from optout.observability import logger, metrics
 from optout.runtime import Runtime
 from optout.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
     from optout.triggers.api import UnsubscribeApi
 
 
@@ -54,6 +55,33 @@ def current_api() -> UnsubscribeApi:
     )
 
 
+def prepare_for_snapshot() -> None:
+    """Lambda's before-snapshot hook (SnapStart): all a first invocation builds, built into the
+    snapshot, so that no restored copy builds it again. Nothing is called and nothing is read
+    that must stay fresh (the token); bad settings fail the snapshot, so the deploy."""
+    instrumented_handler()
+    current_runtime().prepare()
+    current_api()
+
+
+def renew_after_restore() -> None:
+    """Lambda's after-restore hook (SnapStart): what copies of one snapshot must not share."""
+    current_runtime().renew_after_restore()
+
+
+# Lambda's managed Python runtimes provide the module; elsewhere (tests, sam local) it is absent.
+try:
+    from snapshot_restore_py import (  # type: ignore[import-not-found]
+        register_after_restore,
+        register_before_snapshot,
+    )
+except ImportError:
+    pass
+else:
+    register_before_snapshot(prepare_for_snapshot)
+    register_after_restore(renew_after_restore)
+
+
 def _is_sqs_event(event: Mapping[str, Any]) -> bool:
     records = event.get("Records")
     return isinstance(records, list) and bool(records) and records[0].get("eventSource") == "aws:sqs"
@@ -63,7 +91,7 @@ def _is_rest_api_event(event: Mapping[str, Any]) -> bool:
     return "httpMethod" in event and "requestContext" in event
 
 
-Handler = Callable[[dict[str, Any], LambdaContext], Mapping[str, Any]]
+Handler = Callable[[dict[str, Any], "LambdaContext"], Mapping[str, Any]]
 
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
@@ -72,9 +100,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str
 
 @cache
 def instrumented_handler() -> Handler:
-    """`handle` inside Powertools' logging, tracing and metrics, put together on first use."""
-    traced = tracer().capture_lambda_handler(capture_response=False)(metrics.log_metrics(handle))
-    instrumented: Handler = logger.inject_lambda_context(clear_state=True)(traced)
+    """`handle` inside Powertools' logging and metrics, put together on first use; the first
+    invocation of an execution environment adds a ColdStart metric."""
+    measured = metrics.log_metrics(handle, capture_cold_start_metric=True)
+    instrumented: Handler = logger.inject_lambda_context(clear_state=True)(measured)
     return instrumented
 
 

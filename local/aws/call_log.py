@@ -43,6 +43,10 @@ class AwsCall:
     def parameter(self, name: str) -> str | None:
         return dict(self.resources).get(name)
 
+    def parameters(self, name: str) -> list[str]:
+        """Every value of the parameter (a batch names each of its tables)."""
+        return [value for parameter, value in self.resources if parameter == name]
+
 
 class CallLog:
     """The distinct calls recorded so far (thread-safe: moto serves each request on its own thread)."""
@@ -92,6 +96,10 @@ def call_of(principal: str, headers: dict[str, str], body: bytes) -> AwsCall | N
         for name, value in parameters.items()
         if name in RESOURCE_PARAMETERS and isinstance(value, str)
     ]
+    # DynamoDB's batch operations name their tables as the keys of RequestItems.
+    batch = parameters.get("RequestItems")
+    if isinstance(batch, dict):
+        named += [("TableName", table) for table in batch if isinstance(table, str)]
     context = parameters.get(ENCRYPTION_CONTEXT)
     if isinstance(context, dict):
         named += [(f"{ENCRYPTION_CONTEXT}:{key}", str(value)) for key, value in context.items()]

@@ -96,8 +96,11 @@ def required_permissions(call: AwsCall, lookup: ArnLookup) -> list[Permission]:
         if queue_url := call.parameter("QueueUrl"):
             action = _SQS_ACTIONS.get(call.operation, call.operation)
             return [Permission(f"sqs:{action}", _queue_arn(call, queue_url))]
-    if call.service == "dynamodb" and (table := call.parameter("TableName")):
-        return [Permission(f"dynamodb:{call.operation}", arn % ("dynamodb", ACCOUNT_ID, f"table/{table}"))]
+    if call.service == "dynamodb" and (tables := call.parameters("TableName")):
+        return [
+            Permission(f"dynamodb:{call.operation}", arn % ("dynamodb", ACCOUNT_ID, f"table/{table}"))
+            for table in tables
+        ]
     if call.service == "kms" and (key := call.parameter("KeyId")):
         if not key.startswith("arn:"):
             raise ValueError("a KMS call must name its key by ARN, as the function's settings do")

@@ -60,7 +60,7 @@ class LocalResources:
 
 
 class TemplateReader:
-    """Reads resource properties and parameters, resolving `Ref`s to parameters."""
+    """Reads resource properties and parameters, resolving `Ref`s to parameters and `Fn::If`s."""
 
     def __init__(self, template: Template, parameter_overrides: Mapping[str, str] | None = None) -> None:
         self.template = template
@@ -84,9 +84,15 @@ class TemplateReader:
 
     def value(self, node: Any, resources: Mapping[str, str] | None = None) -> Any:
         """A property value with `Ref`s to parameters (and, when given, resources, pseudo parameters
-        and `GetAtt`s, named `Resource.Attribute`) resolved."""
+        and `GetAtt`s, named `Resource.Attribute`) and `Fn::If`s resolved; None for `AWS::NoValue`,
+        a property the template leaves out."""
+        if isinstance(node, dict) and set(node) == {"Fn::If"}:
+            condition, if_true, if_false = node["Fn::If"]
+            return self.value(if_true if self.condition(condition) else if_false, resources)
         if isinstance(node, dict) and set(node) == {"Ref"}:
             name = node["Ref"]
+            if name == "AWS::NoValue":
+                return None
             if name in self.parameters:
                 return self.parameters[name]
             if resources is not None and name in resources:
@@ -98,6 +104,25 @@ class TemplateReader:
                 return resources[name]
             raise KeyError(f"template attribute {name!r} cannot be resolved locally")
         return node
+
+    def condition(self, name: str) -> bool:
+        """A condition of the template, with its parameters' values."""
+        return self._truth(self.template["Conditions"][name])
+
+    def _truth(self, node: Any) -> bool:
+        [(function, argument)] = node.items()
+        if function == "Condition":
+            return self.condition(argument)
+        if function == "Fn::Equals":
+            left, right = (self.value(item) for item in argument)
+            return bool(left == right)
+        if function == "Fn::Not":
+            return not self._truth(argument[0])
+        if function == "Fn::And":
+            return all(map(self._truth, argument))
+        if function == "Fn::Or":
+            return any(map(self._truth, argument))
+        raise KeyError(f"condition function {function!r} cannot be evaluated locally")
 
 
 def _create_queue(
@@ -210,7 +235,8 @@ def function_environment(
         f"{LINK_KEY}.Arn": resources.link_key_arn,
         "AWS::StackName": resources.stack_name,
     }
-    environment = {name: str(reader.value(value, by_logical_id)) for name, value in variables.items()}
+    resolved = {name: reader.value(value, by_logical_id) for name, value in variables.items()}
+    environment = {name: str(value) for name, value in resolved.items() if value is not None}
     environment["HUBSPOT_TOKEN_SECRET_ID"] = resources.secret_id
     environment["HUBSPOT_BASE_URL"] = hubspot_base_url
     return environment

@@ -1,4 +1,4 @@
-"""The Lambda entry point: what it does at import, with a bad setting, and with a foreign event."""
+"""The Lambda entry point: its import, a cold start, a bad setting, and a foreign event."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aws_lambda_powertools.metrics.provider.cold_start import reset_cold_start_flag
 
 import app
-from tests.integration.function_harness import invoke
+from local.runners.lambda_context import LocalLambdaContext
+from tests.integration.function_harness import invoke, sqs_event
 
 CODE_URI = Path(__file__).resolve().parents[2] / "functions" / "unsubscribe_all"
 
@@ -33,7 +36,6 @@ def test_importing_the_handler_creates_no_aws_client_and_reads_no_setting():
         "PATH": os.environ["PATH"],
         "PYTHONPATH": str(CODE_URI),
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-        "POWERTOOLS_TRACE_DISABLED": "true",
     }
 
     # When the handler module is imported in a fresh interpreter
@@ -72,3 +74,29 @@ def test_a_missing_setting_fails_the_invocation_with_one_line_naming_it(
 def test_an_event_from_another_source_is_refused_clearly(function_stack):
     with pytest.raises(app.UnrecognisedEventError, match="SQS event or an API Gateway REST API"):
         invoke({"detail-type": "Scheduled Event", "source": "aws.events"})
+
+
+def test_the_first_invocation_of_an_execution_environment_counts_a_cold_start(function_stack, capfd):
+    # Given a fresh execution environment (Powertools keeps its cold-start flag per process)
+    reset_cold_start_flag()
+    first_event = sqs_event(function_stack, [{"subscriberIdString": "cold@example.com"}])
+    second_event = sqs_event(function_stack, [{"subscriberIdString": "warm@example.com"}])
+    capfd.readouterr()
+
+    # When it is invoked twice
+    invoke(first_event)
+    first = emf_blobs(capfd.readouterr().out)
+    invoke(second_event)
+    second = emf_blobs(capfd.readouterr().out)
+
+    # Then the first invocation alone counts a ColdStart, under the function's name
+    [cold] = [blob for blob in first if "ColdStart" in blob]
+    assert cold["ColdStart"] == [1.0]
+    assert cold["function_name"] == LocalLambdaContext().function_name
+    assert cold["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "HubSpotUnsubscribeAll"
+    assert [blob for blob in second if "ColdStart" in blob] == []
+    assert any("Unsubscribed" in blob for blob in second)
+
+
+def emf_blobs(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines() if '"_aws"' in line]

@@ -54,7 +54,18 @@ def test_quick_run_reports_every_figure(tmp_path):
         assert function["value"] is not None or function["reason"], figure["key"]
         assert figure["goal"]
 
-    table = [line for line in run.stdout.splitlines() if line.startswith("| ")]
-    assert len(table) == 1 + len(FIGURES)
+    table, *explanations = run.stdout.split("\n### ")
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + len(FIGURES)
     for figure in figures.values():
-        assert any(line.startswith(f"| {figure['title']} | {figure['function']['text']}") for line in table)
+        assert any(line.startswith(f"| {figure['title']} | {figure['function']['text']}") for line in rows)
+    # The explanations after the table: where the cold start's time goes
+    explained = {text.split("\n", 1)[0]: text for text in explanations}
+    cold_start = explained[figures["cold_start"]["title"]]
+    assert "| imports |" in cold_start
+    assert "| store (DynamoDB calls) |" in cold_start
+    # and the function's invocations at the rate limit, with the moments no HubSpot call was in flight
+    throughput = explained[figures["throughput_at_rate_limit"]["title"]]
+    assert "| poller | invocation |" in throughput
+    assert "Moments with no HubSpot call in flight" in throughput
+    assert figures["throughput_at_rate_limit"]["details"]["invocations"]

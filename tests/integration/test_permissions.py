@@ -61,7 +61,7 @@ def test_the_function_s_calls_are_seen_as_iam_sees_them_and_the_template_allows_
     # Then they are the store's writes, the token read and the DLQ send, each naming its resource
     assert made >= {
         ("dynamodb", "PutItem"),
-        ("dynamodb", "UpdateItem"),
+        ("dynamodb", "BatchWriteItem"),
         ("secretsmanager", "GetSecretValue"),
         ("sqs", "SendMessageBatch"),
     }

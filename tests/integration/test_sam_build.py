@@ -8,6 +8,7 @@ The build reads the package index, as `sam build` always does; it goes to a fold
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -104,12 +105,111 @@ def test_the_dependencies_a_cold_start_imports_are_compiled_too(package: Path) -
 
 
 def test_compiled_dependencies_are_lambdas_arm64_builds(package: Path) -> None:
-    # GIVEN the package's native extensions (wrapt's, which the tracer brings)
+    # GIVEN the wheels installed into the package, and its native extensions (none today)
+    wheel_tags = {
+        path.parent.name: [
+            line.split(":", 1)[1].strip() for line in path.read_text().splitlines() if line.startswith("Tag:")
+        ]
+        for path in package.glob("*.dist-info/WHEEL")
+    }
     extensions = sorted(path.name for path in package.rglob("*.so"))
-    # WHEN their platforms are read from their names
-    # THEN every one is for python3.13 on aarch64 Linux, whatever machine built the package
-    assert extensions
+    # WHEN their platforms are read from their tags and names
+    foreign = {
+        name: tags
+        for name, tags in wheel_tags.items()
+        if not all(tag.endswith(("-none-any", "aarch64")) for tag in tags)
+    }
+    # THEN each is pure Python or for python3.13 on aarch64 Linux, whatever machine built the package
+    assert wheel_tags
+    assert foreign == {}
     assert all(name.endswith(f".{BYTECODE_TAG}-aarch64-linux-gnu.so") for name in extensions), extensions
+
+
+def test_the_package_holds_no_x_ray_sdk(package: Path) -> None:
+    # GIVEN the package plain `sam build` made
+    # WHEN the X-Ray SDK and what only it brought (wrapt) are looked for
+    found = sorted(path.name for pattern in ("aws_xray_sdk*", "wrapt*") for path in package.glob(pattern))
+    # THEN neither is there: Lambda's active tracing needs no SDK in the package
+    assert found == []
+
+
+EVERY_CLIENT = """
+import inspect, json, sys
+sys.path.insert(0, sys.argv[1])
+from optout.aws.clients import AwsClients
+clients = AwsClients()
+built = {}
+for name, method in inspect.getmembers(clients, inspect.ismethod):
+    if str(inspect.signature(method).return_annotation).endswith("Client"):
+        built[name] = method().meta.service_model.service_name
+print(json.dumps(built))
+"""
+
+
+def test_every_client_of_the_function_builds_from_the_package_s_own_sdk_data(package: Path) -> None:
+    # GIVEN the package, whose botocore keeps the data of the function's own services only
+    kept = sorted(path.name for path in (package / "botocore" / "data").iterdir() if path.is_dir())
+    # WHEN every client AwsClients offers is built by an interpreter confined to the package
+    built = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", EVERY_CLIENT, str(package)],
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # THEN each builds, and the package keeps exactly the data those clients need
+    assert built.returncode == 0, built.stderr[-2000:]
+    services = json.loads(built.stdout)
+    assert services
+    assert sorted(set(services.values())) == kept
+
+
+ENDPOINTS = """
+import json, sys
+import botocore.session
+session = botocore.session.get_session()
+resolved = {}
+for service, region in json.loads(sys.argv[1]):
+    meta = session.create_client(service, region, aws_access_key_id="x", aws_secret_access_key="x").meta
+    resolved[f"{service} {region}"] = [meta.endpoint_url, meta.region_name, meta.partition]
+print(json.dumps(resolved))
+"""
+
+
+def test_the_slimmed_sdk_resolves_every_region_of_the_function_s_services_as_the_whole_one(
+    package: Path,
+) -> None:
+    # GIVEN every region of every partition the whole botocore knows, for each service kept
+    import botocore.session  # noqa: PLC0415 - the development venv's, the very version the package holds
+
+    session = botocore.session.get_session()
+    kept = sorted(path.name for path in (package / "botocore" / "data").iterdir() if path.is_dir())
+    targets = [
+        (service, region)
+        for service in kept
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions(service, partition_name=partition)
+    ]
+    # WHEN the package's botocore and the whole one resolve each
+    runs = {
+        name: subprocess.run(
+            [sys.executable, *flags, "-c", ENDPOINTS, json.dumps(targets)],
+            env={"PATH": os.environ.get("PATH", ""), **({"PYTHONPATH": str(package)} if flags else {})},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        for name, flags in (("package", ["-S"]), ("whole", []))
+    }
+    # THEN they agree on every one: endpoint, region and partition
+    assert all(run.returncode == 0 for run in runs.values()), {n: r.stderr[-1500:] for n, r in runs.items()}
+    package_view, whole_view = (json.loads(runs[name].stdout) for name in ("package", "whole"))
+    assert len(targets) > 50
+    assert package_view == whole_view
 
 
 def canonical(name: str) -> str:

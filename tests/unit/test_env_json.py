@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from local.aws.cfn_template import load_template
+from local.aws.resources import TemplateReader
 from optout.settings import Settings
 from tests.events import ENV_VARS_FILE
 
@@ -32,10 +33,16 @@ def template() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def template_variables(template: dict[str, Any]) -> dict[str, Any]:
-    """The function's environment as SAM deploys it: Globals first, the function's own over them."""
+    """The function's environment as SAM deploys it with the parameters' defaults: Globals first,
+    the function's own over them, without those a condition leaves out (the OpenTelemetry ones)."""
     globals_ = template["Globals"]["Function"]["Environment"]["Variables"]
     own = template["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
-    return {**globals_, **own}
+    reader = TemplateReader(template)
+    return {
+        name: value
+        for name, value in {**globals_, **own}.items()
+        if not (isinstance(value, dict) and "Fn::If" in value and reader.value(value) is None)
+    }
 
 
 @pytest.fixture(scope="module")

@@ -84,3 +84,11 @@ def test_every_locked_package_has_a_hash(lock: Path) -> None:
     # THEN each has at least one, so pip --require-hashes accepts it
     assert entries
     assert unhashed == []
+
+
+def test_the_function_lock_holds_no_x_ray_sdk() -> None:
+    # GIVEN the function's lock, what sam build installs
+    locked = lock_entries(FUNCTION_LOCK)
+    # WHEN the X-Ray SDK and what only it brought (wrapt) are looked for
+    # THEN neither is there: Lambda's active tracing records the function's segments without them
+    assert {"aws-xray-sdk", "wrapt"} & locked.keys() == set()

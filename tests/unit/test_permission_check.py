@@ -33,6 +33,18 @@ def test_a_json_protocol_request_is_read_as_its_service_operation_and_resources(
     )
 
 
+def test_a_dynamodb_batch_names_each_of_its_tables_and_needs_its_action_on_each() -> None:
+    headers = {"authorization": SCOPE % "dynamodb", "x-amz-target": "DynamoDB_20120810.BatchWriteItem"}
+    body = json.dumps({"RequestItems": {"t-a": [{"PutRequest": {}}], "t-b": [{"PutRequest": {}}]}}).encode()
+    tables = (("TableName", "t-a"), ("TableName", "t-b"))
+    call = AwsCall("f", "dynamodb", "eu-west-1", "BatchWriteItem", tables)
+    assert call_of("f", headers, body) == call
+    assert required_permissions(call, LOOKUP) == [
+        Permission("dynamodb:BatchWriteItem", "arn:aws:dynamodb:eu-west-1:123456789012:table/t-a"),
+        Permission("dynamodb:BatchWriteItem", "arn:aws:dynamodb:eu-west-1:123456789012:table/t-b"),
+    ]
+
+
 def test_a_query_protocol_request_is_read_from_its_form() -> None:
     body = b"Action=DescribeStacks&Version=2010-05-15&StackName=my-stack"
     assert call_of("cli", {"authorization": SCOPE % "cloudformation"}, body) == AwsCall(

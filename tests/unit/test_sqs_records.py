@@ -5,20 +5,19 @@ from __future__ import annotations
 import json
 from itertools import count
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from optout.deadline import Deadline
 from optout.outcomes import Reason, Rejected, RetryKind, RetryLater
 from optout.triggers.sqs import read_records
+from optout.triggers.sqs_event import SqsRecord
 from tests.events import load_event
 
 SNS_ID = "2a3b4c5d-6e7f-5a8b-9c0d-1e2f3a4b5c6d"
 
 
-def record(message_id: str, body: object) -> SQSRecord:
+def record(message_id: str, body: object) -> SqsRecord:
     raw = load_event("sqs-batch")["Records"][0]
     raw.update(messageId=message_id, body=body if isinstance(body, str) else json.dumps(body))
-    return SQSRecord(raw)
+    return SqsRecord.from_event(raw)
 
 
 def sns(message: object) -> dict[str, object]:

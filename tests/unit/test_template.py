@@ -20,6 +20,7 @@ from aws_lambda_powertools.shared.constants import LAMBDA_ADVANCED_LOGGING_LEVEL
 from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
 
 from local.aws.cfn_template import load_template, loads_template, resources_of_type
+from local.aws.resources import TemplateReader
 from optout.hubspot.versions import PUBLISHED_VERSIONS
 from tests.events import event_names, load_event
 
@@ -147,7 +148,53 @@ def test_function_runs_python313_on_arm64_from_its_code_folder(function: Json) -
     assert function["Timeout"] == 30
     assert function["Tracing"] == "Active"
     assert function["Role"] == {"Fn::GetAtt": ["UnsubscribeAllFunctionRole", "Arn"]}
-    assert "Layers" not in function  # Powertools comes pinned in requirements.txt
+    # Powertools comes pinned in requirements.txt: the only layer is the opt-in OpenTelemetry one
+    assert function["Layers"] == {
+        "Fn::If": ["HasOpenTelemetryLayer", [{"Ref": "OpenTelemetryLayerArn"}], {"Ref": "AWS::NoValue"}]
+    }
+
+
+@pytest.mark.parametrize(
+    "layer", ["", "arn:aws:lambda:eu-west-1:615299751070:layer:AWSOpenTelemetryDistroPython:24"]
+)
+def test_opentelemetry_is_off_unless_a_layer_is_given_and_never_sees_hubspot_s_urls(
+    template: Json, function: Json, layer: str
+) -> None:
+    # GIVEN the template with the OpenTelemetry layer's ARN empty (the default) or given
+    reader = TemplateReader(template, {"OpenTelemetryLayerArn": layer})
+    assert parameter(template, {"Ref": "OpenTelemetryLayerArn"})["Default"] == ""
+    variables = function["Environment"]["Variables"]
+    # WHEN the function's layers and the layer's settings are resolved
+    layers = reader.value(function["Layers"])
+    wrapper = reader.value(variables["AWS_LAMBDA_EXEC_WRAPPER"])
+    disabled = reader.value(variables["OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"])
+    # THEN without an ARN there is no layer and no wrapper; with one, the layer's wrapper starts the
+    # function, and urllib3 (whose spans would carry HubSpot's URLs, email addresses in their
+    # paths) is not instrumented
+    if not layer:
+        assert (layers, wrapper, disabled) == (None, None, None)
+    else:
+        assert [reader.value(item) for item in layers] == [layer]
+        assert wrapper == "/opt/otel-instrument"
+        assert "urllib3" in disabled.split(",")
+
+
+def test_snapstart_is_a_parameter_off_by_default_for_the_alias_every_trigger_invokes(
+    template: Json, function: Json, translated: Json
+) -> None:
+    # GIVEN the function's SnapStart setting, its alias, and what SAM makes the triggers invoke
+    snap_start = parameter(template, function["SnapStart"]["ApplyOn"])
+    [mapping] = resources_of_type(translated, "AWS::Lambda::EventSourceMapping").values()
+    permissions = resources_of_type(translated, "AWS::Lambda::Permission").values()
+    # WHEN they are read
+    # THEN SnapStart is off unless asked for, and the queue and the API invoke the published alias
+    # `live`, the version a snapshot would be taken of
+    assert snap_start["Default"] == "None"
+    assert snap_start["AllowedValues"] == ["None", "PublishedVersions"]
+    assert function["AutoPublishAlias"] == "live"
+    assert mapping["Properties"]["FunctionName"] == {"Ref": f"{FUNCTION}Aliaslive"}
+    assert permissions
+    assert all(p["Properties"]["FunctionName"] == {"Ref": f"{FUNCTION}Aliaslive"} for p in permissions)
 
 
 def test_memory_size_is_a_parameter_defaulting_to_256(template: Json, function: Json) -> None:
@@ -181,8 +228,9 @@ def test_environment_variables_are_exactly_the_contract(template: Json, function
         "SOURCE_QUEUE_URL",
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
-        "POWERTOOLS_TRACER_CAPTURE_RESPONSE",
         "POWERTOOLS_LOG_LEVEL",
+        "AWS_LAMBDA_EXEC_WRAPPER",
+        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS",
         "ONE_CLICK_KEY_ID",
         "ONE_CLICK_STACK_NAME",
         "ONE_CLICK_DOMAIN_NAME",
@@ -195,7 +243,6 @@ def test_environment_variables_are_exactly_the_contract(template: Json, function
     assert variables["HUBSPOT_RATE_LIMIT_SHARED_BY"] == {"Ref": "QueueMaximumConcurrency"}
     assert variables["POWERTOOLS_SERVICE_NAME"] == "hubspot-unsubscribe-all"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "HubSpotUnsubscribeAll"
-    assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
     assert variables["ONE_CLICK_KEY_ID"] == {"Fn::GetAtt": ["OneClickLinkKey", "Arn"]}
     assert variables["ONE_CLICK_STACK_NAME"] == {"Ref": "AWS::StackName"}
     assert variables["ONE_CLICK_DOMAIN_NAME"] == {"Ref": "OneClickDomainName"}
@@ -487,7 +534,15 @@ def test_function_role_grants_exact_actions_on_exact_resources(resources: Json) 
         ),
         (frozenset(XRAY_ACTIONS), "*"),
         (
-            frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}),
+            frozenset(
+                {
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:BatchWriteItem",
+                }
+            ),
             {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
         ),
         (
@@ -499,12 +554,7 @@ def test_function_role_grants_exact_actions_on_exact_resources(resources: Json) 
         ),
         (
             frozenset(
-                {
-                    "sqs:ReceiveMessage",
-                    "sqs:DeleteMessage",
-                    "sqs:GetQueueAttributes",
-                    "sqs:ChangeMessageVisibility",
-                }
+                {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
             ),
             {"Fn::GetAtt": ["UnsubscribeQueue", "Arn"]},
         ),

@@ -2,10 +2,12 @@
 
 The one place that knows every layer: the triggers get the service and the adapters they use,
 the service gets the unsubscribe rule and the idempotency store, and every adapter its client.
+It also knows what a SnapStart snapshot may hold and what its restored copies must renew.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from optout.aws.call_budget import CallBudget
@@ -36,6 +38,27 @@ class Runtime:
     sqs: SqsTrigger
     aws_budget: CallBudget  # the deadline every AWS call of an invocation ends by
     one_click: OneClickLinks | None  # None: the stack has no key or queue for one-click links
+    aws: AwsClients
+    tokens: SecretsManagerTokenSource
+    hubspot: HubSpotClient
+    retries: RetrySchedule
+
+    def prepare(self) -> None:
+        """Builds now what a first invocation would (the AWS clients, the store's persistence),
+        without calling anything: what a SnapStart snapshot holds, so no restored copy pays it."""
+        self.aws.dynamodb()
+        self.aws.secretsmanager()
+        self.aws.sqs()
+        self.store.prepare()
+
+    def renew_after_restore(self) -> None:
+        """What copies restored from one SnapStart snapshot must not share: the token (the secret
+        may have been rotated since), open connections, and the seeds of their random jitter."""
+        self.tokens.forget()
+        self.aws.close_connections()
+        self.hubspot.renew_after_restore()
+        self.retries.reseed()
+        random.seed()  # botocore's retry jitter draws from the module's generator
 
     @classmethod
     def from_settings(cls, settings: Settings, aws: AwsClients | None = None) -> Runtime:
@@ -72,10 +95,11 @@ class Runtime:
             settings.idempotency_table_name, settings.idempotency_ttl_s, aws.dynamodb, aws.budget
         )
         service = UnsubscribeService(rule, store, metrics)
+        retries = RetrySchedule(settings.source_queue_url, aws.sqs, aws.budget)
         sqs = SqsTrigger(
             service,
             DeadLetterQueue(settings.dead_letter_queue_url, aws.sqs, aws.budget),
-            RetrySchedule(settings.source_queue_url, aws.sqs, aws.budget),
+            retries,
             metrics,
             aws.budget,
         )
@@ -86,6 +110,10 @@ class Runtime:
             sqs=sqs,
             aws_budget=aws.budget,
             one_click=_one_click_links(settings, aws),
+            aws=aws,
+            tokens=tokens,
+            hubspot=hubspot,
+            retries=retries,
         )
 
 

@@ -51,6 +51,13 @@ class AwsClients:
                 self._clients[service] = client
             return self._clients[service]
 
+    def close_connections(self) -> None:
+        """Closes the clients' pooled connections; each opens new ones on its next call."""
+        with self._lock:
+            clients = list(self._clients.values())
+        for client in clients:
+            client.close()
+
     def dynamodb(self) -> DynamoDBClient:
         client: DynamoDBClient = self._client("dynamodb")
         return client

@@ -39,11 +39,13 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from optout.aws.call_budget import ATTEMPT_S, CallBudget
+from optout.aws.grouped_writes import GroupedWrites
 from optout.deadline import Deadline
 from optout.observability import logger
 from optout.outcomes import Rejected, RetryLater, Unsubscribed
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -147,7 +149,27 @@ class TakeoverWatch:
 
 class _ClaimKeepingPersistence(DynamoDBPersistenceLayer):
     """Powertools' DynamoDB persistence, except that the claim of an attempt that may have reached
-    HubSpot unseen is kept, expired at once, rather than deleted (see NotDoneError)."""
+    HubSpot unseen is kept, expired at once, rather than deleted (see NotDoneError), and that the
+    successes of records finishing together are written together (see GroupedWrites).
+
+    A success replaces the record whole where Powertools would update it: the same attributes,
+    without the in-progress expiry, which only an in-progress record is read for.
+    """
+
+    def __init__(self, table_name: str, boto3_client: DynamoDBClient) -> None:
+        super().__init__(table_name=table_name, boto3_client=boto3_client)
+        self._successes = GroupedWrites(table_name, lambda: self.client, tuple(self._get_key("")))
+
+    def _update_record(self, data_record: DataRecord) -> None:
+        item: dict[str, Any] = {
+            **self._get_key(data_record.idempotency_key),
+            self.expiry_attr: {"N": str(data_record.expiry_timestamp)},
+            self.status_attr: {"S": data_record.status},
+            self.data_attr: {"S": data_record.response_data},
+        }
+        if self.payload_validation_enabled:
+            item[self.validation_key_attr] = {"S": data_record.payload_hash}
+        self._successes.put(item)
 
     def delete_record(self, data: dict[str, Any], exception: Exception) -> None:
         if not (isinstance(exception, NotDoneError) and exception.may_have_applied):
@@ -199,6 +221,10 @@ class DynamoDBIdempotencyStore:
         self._persistence: DynamoDBPersistenceLayer | None = None
         self._takeovers = TakeoverWatch()
         self._guarded: Callable[..., dict[str, Any]] | None = None
+
+    def prepare(self) -> None:
+        """Builds the persistence layer and its DynamoDB client now, calling nothing."""
+        self._guarded_function()
 
     def register_lambda_context(self, context: LambdaContext) -> None:
         """In-progress records then expire with the invocation, so a timed-out one is retried."""

@@ -47,6 +47,10 @@ class RetrySchedule:
         self._sqs = sqs
         self._budget = budget or CallBudget()
 
+    def reseed(self) -> None:
+        """Fresh jitter, so copies restored from one SnapStart snapshot do not retry in step."""
+        self._rng.seed()
+
     def schedule(self, retries: Sequence[ScheduledRetry], deadline: Deadline | None = None) -> None:
         """Changes the visibility of the messages the deadline leaves time for."""
         with self._budget.until(deadline):

@@ -86,6 +86,11 @@ class SecretsManagerTokenSource:
     def refresh(self, refused: str) -> str:
         return self._current(lambda token: token != refused)
 
+    def forget(self) -> None:
+        """The next use reads the secret again (a copy restored from a SnapStart snapshot)."""
+        with self._changed:
+            self._token = None
+
     def _current(self, usable: Callable[[str], bool]) -> str:
         with self._changed:
             if self._token is not None and usable(self._token):

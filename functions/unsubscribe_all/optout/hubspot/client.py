@@ -157,6 +157,12 @@ class HubSpotClient:
     def __repr__(self) -> str:
         return f"HubSpotClient(base_url={self.config.base_url!r}, api_version={self.config.api_version!r})"
 
+    def renew_after_restore(self) -> None:
+        """For a copy restored from a SnapStart snapshot: connections of its own, opened on its next
+        call, and jitter of its own, so copies of one snapshot do not retry in step."""
+        self._pool.clear()
+        self._retry.rng.seed()
+
     def unsubscribe_all(
         self, subscriber: str, *, business_unit_id: int | None = None, deadline: Deadline | None = None
     ) -> Unsubscribed:

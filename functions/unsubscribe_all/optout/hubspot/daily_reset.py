@@ -13,13 +13,15 @@ Examples:
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def time_zone(name: str) -> tzinfo:
     """The zone for an IANA name; raises ValueError naming what is wrong."""
     if name.upper() == "UTC":
         return UTC
+    # Imported for another zone only: UTC, the default, needs no time-zone database.
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
+
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

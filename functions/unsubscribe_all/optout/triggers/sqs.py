@@ -7,16 +7,7 @@ parked on the dead-letter queue with its reason (acknowledged), or reported in
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from optout.aws.call_budget import CallBudget
 from optout.aws.dead_letters import DeadLetter, DeadLetterQueue
@@ -28,6 +19,10 @@ from optout.domain.service import UnsubscribeService, WorkItem
 from optout.observability import MetricsRecorder, logger
 from optout.outcomes import Outcome, Rejected, RetryKind, RetryLater
 from optout.triggers.message_body import QueueMessage, read_message_body
+from optout.triggers.sqs_event import PartialBatchResponse, SqsRecord, partial_batch_response
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # Time kept back from the invocation's remaining time to park, report and answer; parking and
 # delaying retries stop short of the end by ANSWER_MARGIN_S, for the answer alone.
@@ -37,14 +32,10 @@ ANSWER_MARGIN_S = 0.25
 IN_PROGRESS_MARGIN_S = 2.0
 
 
-class RetryableRecordError(Exception):
-    """Raised for a record SQS should deliver again (what BatchProcessor reports as failed)."""
-
-
 NOT_REACHED = RetryLater(RetryKind.OUT_OF_TIME, "the invocation ran out of time before reading the message")
 
 
-def identity_of(record: SQSRecord, message: QueueMessage) -> str:
+def identity_of(record: SqsRecord, message: QueueMessage) -> str:
     """The producer's key; else the id of the delivery SNS or EventBridge made; else the message's."""
     if message.request.idempotency_key is not None:
         return f"key:{message.request.idempotency_key}"
@@ -52,7 +43,7 @@ def identity_of(record: SQSRecord, message: QueueMessage) -> str:
 
 
 def read_records(
-    records: list[SQSRecord], deadline: Deadline
+    records: list[SqsRecord], deadline: Deadline
 ) -> tuple[list[WorkItem], dict[str, Rejected | RetryLater]]:
     """Each record's work item, or why it has none; records the deadline does not reach are left
     for a retry, so a flood of heavy bodies cannot spend the whole invocation on parsing."""
@@ -73,14 +64,14 @@ def read_records(
     return items, others
 
 
-def _dead_letter(record: SQSRecord, rejected: Rejected) -> DeadLetter:
+def _dead_letter(record: SqsRecord, rejected: Rejected) -> DeadLetter:
     return DeadLetter(
         message_id=record.message_id,
         body=record.body,
         reason=rejected.reason,
         detail=rejected.message,
         source_arn=record.event_source_arn,
-        receive_count=record.attributes.approximate_receive_count,
+        receive_count=record.receive_count,
     )
 
 
@@ -108,31 +99,23 @@ class SqsTrigger:
         self._metrics = metrics
         self._budget = budget or CallBudget()
 
-    def handle(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    def handle(self, event: dict[str, Any], context: LambdaContext) -> PartialBatchResponse:
         # Every invocation of the function starts with its timeout ahead of it.
         function_timeout_s = context.get_remaining_time_in_millis() / 1000
         deadline = Deadline.for_invocation(context, SAFETY_MARGIN_S)
         finish = Deadline.for_invocation(context, ANSWER_MARGIN_S)
         # The AWS calls made for the records (idempotency store, token) end by the deadline too.
         self._budget.start_invocation(deadline)
-        records = [SQSRecord(raw) for raw in event["Records"]]
+        records = [SqsRecord.from_event(raw) for raw in event["Records"]]
         outcomes = self._settle(records, deadline, finish, function_timeout_s + IN_PROGRESS_MARGIN_S)
-
-        def record_handler(record: SQSRecord) -> None:
-            outcome = outcomes[record.message_id]
-            if isinstance(outcome, RetryLater):
-                raise RetryableRecordError(outcome.kind.value)
-
-        # Every outcome is known by now; the processor maps them to SQS's partial-failure answer.
-        processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-        response = process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
-        logger.info("batch settled", records=len(records), retrying=len(response["batchItemFailures"]))
-        return response
+        retrying = [
+            record.message_id for record in records if isinstance(outcomes[record.message_id], RetryLater)
+        ]
+        logger.info("batch settled", records=len(records), retrying=len(retrying))
+        return partial_batch_response(retrying)
 
     def _settle(
-        self, records: list[SQSRecord], deadline: Deadline, finish: Deadline, in_progress_wait_s: float
+        self, records: list[SqsRecord], deadline: Deadline, finish: Deadline, in_progress_wait_s: float
     ) -> dict[str, Outcome]:
         """Each record's outcome: parsed, carried out by the service, the rejected ones parked."""
         by_id = {record.message_id: record for record in records}
@@ -167,7 +150,7 @@ class SqsTrigger:
         )
         return outcomes
 
-    def _reported(self, record: SQSRecord, outcome: Outcome) -> Outcome:
+    def _reported(self, record: SqsRecord, outcome: Outcome) -> Outcome:
         """An outcome the trigger decided itself (the service reports the others)."""
         report(self._metrics, outcome, correlation_id=record.message_id, subscriber=None)
         return outcome
