@@ -554,7 +554,12 @@ def test_function_role_grants_exact_actions_on_exact_resources(resources: Json) 
         ),
         (
             frozenset(
-                {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
+                {
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:ChangeMessageVisibility",
+                }
             ),
             {"Fn::GetAtt": ["UnsubscribeQueue", "Arn"]},
         ),
