@@ -10,7 +10,7 @@ import pytest
 from local.hubspot_sandbox import ALL_SCOPES, HubSpotSandbox
 from local.hubspot_sandbox.auth import WRITE
 from optout.deadline import Deadline
-from optout.hubspot.client import BatchAnswer, ClientConfig, HubSpotClient
+from optout.hubspot.client import BatchAnswer, HubSpotClient
 from optout.hubspot.daily_reset import DailyReset
 from optout.hubspot.errors import (
     AuthenticationError,
@@ -22,6 +22,7 @@ from optout.hubspot.errors import (
     TransientError,
 )
 from optout.hubspot.retry import RetryPolicy
+from optout.hubspot.transport import ClientConfig
 from optout.outcomes import Change, Unsubscribed
 
 PATH_CASES = ["a/../../crm@x.com", "a?b@x.com", "a#b@x.com", "a%2F@x.com", "o'hara+tag@x.com"]
