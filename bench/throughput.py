@@ -46,10 +46,11 @@ from bench.stacks import Stack, environment_applied
 from local.runners.function_definition import FunctionDefinition
 from local.runners.lambda_invoker import InvocationStatus, LambdaInvoker
 from optout.deadline import Deadline
-from optout.hubspot.client import ClientConfig, HubSpotClient
+from optout.hubspot.client import HubSpotClient
 from optout.hubspot.errors import HubSpotError
 from optout.hubspot.pacing import RateLimitPacer
 from optout.hubspot.token_source import StaticToken
+from optout.hubspot.transport import ClientConfig
 
 RATE_GOAL = 0.9
 REJECTED_GOAL = 0.01

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 # Above the HubSpot client's longest in-process wait (5 s), so the function hands the retry to the
 # queue, which brings the message back after this long (the function sets its visibility so).
-BURST_RETRY_AFTER_S = 6
+# Longer than the HubSpot client waits in the invocation (12 s), so the queue brings them back.
+BURST_RETRY_AFTER_S = 13
 DEMO_TIMEOUT_S = 45.0
 SQS_BATCH_LIMIT = 10
 PEEK_VISIBILITY_S = 30

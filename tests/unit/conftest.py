@@ -12,9 +12,10 @@ from aws_lambda_powertools import Metrics
 from local.hubspot_sandbox import ALL_SCOPES, HubSpotSandbox, SandboxConfig
 from optout.domain.service import UnsubscribeService
 from optout.domain.unsubscribe_rule import BatchMode, UnsubscribeRule
-from optout.hubspot.client import ClientConfig, HubSpotClient
+from optout.hubspot.client import HubSpotClient
 from optout.hubspot.retry import RetryPolicy
 from optout.hubspot.token_source import StaticToken
+from optout.hubspot.transport import ClientConfig
 from optout.observability import MetricsRecorder
 from tests.in_memory_store import InMemoryIdempotencyStore
 

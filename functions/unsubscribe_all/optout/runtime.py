@@ -21,10 +21,11 @@ from optout.aws.token_secret import SecretsManagerTokenSource
 from optout.domain.one_click import OneClickLinks
 from optout.domain.service import UnsubscribeService
 from optout.domain.unsubscribe_rule import UnsubscribeRule
-from optout.hubspot.client import CallRecord, HubSpotClient
+from optout.hubspot.client import HubSpotClient
 from optout.hubspot.daily_reset import DailyReset
 from optout.hubspot.errors import MissingScopesError
 from optout.hubspot.pacing import RateLimitPacer
+from optout.hubspot.transport import CallRecord
 from optout.observability import MetricsRecorder, logger
 from optout.settings import Settings
 from optout.triggers.sqs import SqsTrigger

@@ -14,8 +14,8 @@ from typing import TypeVar
 
 from optout.domain.one_click import OneClickConfig
 from optout.domain.unsubscribe_rule import BatchMode
-from optout.hubspot.client import ClientConfig, validate_base_url
 from optout.hubspot.daily_reset import validate_time_zone
+from optout.hubspot.transport import ClientConfig, validate_base_url
 from optout.hubspot.versions import validate_api_version
 from optout.whole_numbers import whole_number
 

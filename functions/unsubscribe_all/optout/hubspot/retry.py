@@ -20,7 +20,10 @@ class RetryPolicy:
     max_attempts: int = 4
     base_delay_s: float = 0.2
     max_delay_s: float = 4.0
-    max_rate_limit_wait_s: float = 5.0
+    # HubSpot's rolling window frees a slot within its 10 s: waiting that long (within the
+    # deadline) beats handing claimed records back to the queue, where each return is a receive
+    # counted toward the dead-letter queue.
+    max_rate_limit_wait_s: float = 12.0
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
     def delay_before_retry(self, error: HubSpotError, attempt: int) -> float | None:
