@@ -85,7 +85,7 @@ SLIM_SDK := local/slim_sdk.py
 LAMBDA_PLATFORMS := manylinux2014_aarch64 manylinux_2_17_aarch64 manylinux_2_28_aarch64 manylinux_2_34_aarch64
 # The services of optout/aws/clients.py; tests/integration/test_sam_build.py checks that each
 # client still builds and resolves its endpoints as the whole botocore does.
-AWS_SERVICES := dynamodb secretsmanager sqs
+AWS_SERVICES := dynamodb kms secretsmanager sqs
 
 build-UnsubscribeAllFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: sam build runs this target" >&2; exit 2; }

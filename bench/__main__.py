@@ -19,7 +19,16 @@ from pathlib import Path
 
 import boto3
 
-from bench import batch_latency, calls, cold_start, execution, large_list, package_size, throughput
+from bench import (
+    batch_latency,
+    calls,
+    cold_start,
+    execution,
+    large_list,
+    one_click,
+    package_size,
+    throughput,
+)
 from bench.context import Bench
 from bench.machine import describe_machine
 from bench.packages import find_packages
@@ -41,6 +50,7 @@ MEASURES: tuple[tuple[str, Measure], ...] = (
     ("cold start", cold_start.measure),
     ("package size", package_size.measure),
     ("enqueue of a long list", large_list.measure),
+    ("one-click latency", one_click.measure),
 )
 
 

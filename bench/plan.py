@@ -19,6 +19,7 @@ class Plan:
     warm_batches: int  # timed batches of 100 per CPU variant, after the cold one
     cold_starts: int  # fresh processes per cold-start variant
     breakdowns: int  # more of them, instrumented, to say where a cold start's time goes
+    one_click_clicks: int  # links clicked (and their pages opened) for the one-click latency
     # Measurements that explain a figure rather than make it (the pacer alone, the package without bytecode).
     diagnostics: bool
     enqueue_lines: tuple[int, int]  # rows of the two lists enqueued, to show memory flat as a list grows
@@ -38,6 +39,7 @@ FULL = Plan(
     warm_batches=5,
     cold_starts=5,
     breakdowns=3,
+    one_click_clicks=300,
     diagnostics=True,
     enqueue_lines=(10_000, 100_000),
     enqueue_moto_lines=1_000,
@@ -55,6 +57,7 @@ QUICK = Plan(
     warm_batches=1,
     cold_starts=1,
     breakdowns=1,
+    one_click_clicks=20,
     diagnostics=False,
     enqueue_lines=(200, 2_000),
     enqueue_moto_lines=100,

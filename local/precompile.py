@@ -26,8 +26,9 @@ sys.path.insert(0, os.getcwd())
 import app
 import boto3
 from optout.triggers.api import UnsubscribeApi
+from optout.triggers.one_click import OneClickRoutes
 session = boto3.session.Session(region_name="us-east-1")
-for service in ("dynamodb", "secretsmanager", "sqs"):
+for service in ("dynamodb", "secretsmanager", "sqs", "kms"):
     session.client(service, endpoint_url="http://127.0.0.1:9")
 here = os.getcwd() + os.sep
 files = {getattr(module, "__file__", None) or "" for module in list(sys.modules.values())}

@@ -92,7 +92,7 @@ def _run(stack: LocalStack, *, once: bool, console: TextIO, log_path: Path) -> i
             for line in report_lines(report):
                 _say(console, line)
             if once:
-                return 0 if report.settled and not report.unexpected else 1
+                return 0 if report.ok else 1
         _say(console, "Try it:")
         _say(
             console,
@@ -102,6 +102,9 @@ def _run(stack: LocalStack, *, once: bool, console: TextIO, log_path: Path) -> i
         _say(console, f"  curl -s {stack.api.url}/unsubscribe-all/you%40example.com")
         _say(console, "  .venv/bin/unsubscribe-all enqueue FILE")
         _say(console, "  .venv/bin/unsubscribe-all status EMAIL")
+        _say(
+            console, "  .venv/bin/unsubscribe-all link EMAIL      (a one-click link: open the URL it prints)"
+        )
         _say(console, "Serving the API and the queue; Ctrl-C to stop.")
         threading.Event().wait()
     return 0

@@ -18,13 +18,13 @@ from pathlib import Path
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
-from operator_cli import dead_letters, enqueue_report, status
+from operator_cli import dead_letters, enqueue_report, link, status
 from operator_cli.batch_sender import BatchSender, describe_aws_error
 from operator_cli.email_file import FileFormat
 from operator_cli.enqueue import EnqueueOptions, enqueue_file
 from operator_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, OperationError, UsageError
 from operator_cli.output import Output
-from operator_cli.signed_http import region_of, signed_get
+from operator_cli.signed_http import region_of, signed_get, signed_request
 from operator_cli.targets import LOCAL_STATE_ENV, Overrides, Target, resolve_target
 from optout.domain.request import InvalidRequestError, business_unit_id_from_text
 from optout.whole_numbers import whole_number
@@ -36,7 +36,8 @@ _NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 DESCRIPTION = """\
 Operate the hubspot-unsubscribe-all service: enqueue lists of addresses, read a subscriber's
-status through the service's API, and list or redrive the dead-letter queue.
+status through the service's API, mint a one-click unsubscribe link, and list or redrive the
+dead-letter queue.
 
 Target: the local stack while `make run` runs (it writes .run/local-stack.json), or a deployed
 stack with --stack-name (its CloudFormation Outputs; credentials and region as the AWS CLI
@@ -49,6 +50,7 @@ examples:
   unsubscribe-all enqueue leavers.csv --dry-run
   unsubscribe-all enqueue leavers.txt --business-unit 7 --stack-name unsubscribe-prod --profile ops
   unsubscribe-all status jane@example.com --json
+  unsubscribe-all link jane@example.com --business-unit 7
   unsubscribe-all dlq --json
   unsubscribe-all dlq redrive --stack-name unsubscribe-prod
 
@@ -168,6 +170,18 @@ def build_parser() -> argparse.ArgumentParser:
     status_command.add_argument("--business-unit", metavar="N", type=_business_unit)
     status_command.set_defaults(handler=_status)
 
+    link_command = commands.add_parser(
+        "link",
+        parents=[target],
+        help="a one-click unsubscribe link (RFC 8058) for an address, minted by the service",
+        description="Mint a one-click unsubscribe link for EMAIL through the service's signed API "
+        "(POST /one-click-links). Prints the URL as the first line, then the two mail headers to add "
+        "(List-Unsubscribe and List-Unsubscribe-Post). The URL holds no form of the address.",
+    )
+    link_command.add_argument("email", metavar="EMAIL")
+    link_command.add_argument("--business-unit", metavar="N", type=_business_unit)
+    link_command.set_defaults(handler=_link)
+
     dlq = commands.add_parser(
         "dlq",
         parents=[target],
@@ -254,6 +268,25 @@ def _status(args: argparse.Namespace, output: Output) -> int:
         raise OperationError("the API answered 200 with a body that is not JSON") from None
     for line in status.describe(email, args.business_unit, body):
         output.say(line)
+    return EXIT_OK
+
+
+def _link(args: argparse.Namespace, output: Output) -> int:
+    email = status.checked_email(args.email)
+    target = _target(args)
+    api_url = target.require_api_url()
+    url = link.mint_url(api_url)
+    body = link.request_body(email, args.business_unit)
+    answer = signed_request(
+        "POST", url, target.credentials(), region_of(api_url, target.region), json_body=body
+    )
+    if answer.status != 200:
+        raise status.failure(answer, api_url)
+    minted = link.minted_link(answer)
+    for line in link.describe(minted):
+        output.say(line)
+    print(f"the link works until {minted.expires_at}", file=output.err)
+    output.document(link.document(minted))
     return EXIT_OK
 
 

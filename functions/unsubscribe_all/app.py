@@ -43,10 +43,15 @@ def current_runtime() -> Runtime:
 def current_api() -> UnsubscribeApi:
     # Imported on the first API request: a container fed by the queue never pays for the resolver.
     from optout.triggers.api import UnsubscribeApi  # noqa: PLC0415
+    from optout.triggers.one_click import OneClickRoutes  # noqa: PLC0415
 
     runtime = current_runtime()
+    batch_size = runtime.settings.hubspot.batch_size
+    one_click = OneClickRoutes(
+        runtime.one_click, domain_name=runtime.settings.one_click.domain_name, batch_size=batch_size
+    )
     return UnsubscribeApi(
-        runtime.service, batch_size=runtime.settings.hubspot.batch_size, budget=runtime.aws_budget
+        runtime.service, batch_size=batch_size, budget=runtime.aws_budget, one_click=one_click
     )
 
 

@@ -21,8 +21,11 @@ from urllib.parse import parse_qs
 
 # The parameters that name what a call acts on, in the services the function and the CLI use.
 RESOURCE_PARAMETERS = frozenset(
-    {"QueueUrl", "QueueName", "TableName", "SecretId", "StackName", "SourceArn", "DestinationArn"}
+    {"QueueUrl", "QueueName", "TableName", "SecretId", "StackName", "SourceArn", "DestinationArn", "KeyId"}
 )
+# A KMS call's encryption context, which key policies' conditions read: kept as
+# `EncryptionContext:<key>` parameters.
+ENCRYPTION_CONTEXT = "EncryptionContext"
 _APP_ID = re.compile(r"(?:^|\s)app/(\S+)")
 _SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([^/,]+)/([^/,]+)/aws4_request")
 
@@ -32,10 +35,10 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 @dataclass(frozen=True, order=True)
 class AwsCall:
     principal: str  # the caller's app id
-    service: str  # the SigV4 signing name: sqs, dynamodb, secretsmanager, cloudformation
+    service: str  # the SigV4 signing name: sqs, dynamodb, secretsmanager, kms, cloudformation
     region: str
     operation: str  # as the API names it: SendMessageBatch, PutItem, ...
-    resources: tuple[tuple[str, str], ...]  # (parameter, value), sorted
+    resources: tuple[tuple[str, str], ...]  # (parameter, value), sorted; a KMS call's context too
 
     def parameter(self, name: str) -> str | None:
         return dict(self.resources).get(name)
@@ -97,6 +100,9 @@ def call_of(principal: str, headers: dict[str, str], body: bytes) -> AwsCall | N
     batch = parameters.get("RequestItems")
     if isinstance(batch, dict):
         named += [("TableName", table) for table in batch if isinstance(table, str)]
+    context = parameters.get(ENCRYPTION_CONTEXT)
+    if isinstance(context, dict):
+        named += [(f"{ENCRYPTION_CONTEXT}:{key}", str(value)) for key, value in context.items()]
     return AwsCall(principal, service, region, operation, tuple(sorted(named)))
 
 

@@ -1,4 +1,4 @@
-"""Four fixes to moto 5.2.5's in-process server, applied whenever the local AWS starts.
+"""Five fixes to moto 5.2.5's in-process server, applied whenever the local AWS starts.
 
 moto is the local stand-in for AWS, so where it breaks AWS's guarantees under concurrency (the
 soak found these) it is mended for every run, tests included:
@@ -18,6 +18,10 @@ soak found these) it is mended for every run, tests included:
   threads: two concurrent `attribute_not_exists` puts of one key can both succeed (12 keys of 200
   with frequent thread switches), where DynamoDB lets exactly one. Idempotency rests on that,
   so the soak counted a key done twice; writes are made one at a time.
+- KMS `Decrypt` with a `KeyId` other than the key that made the ciphertext (or one naming a key
+  moto does not have) answers `AccessDeniedException`, where KMS answers `IncorrectKeyException`
+  (its documented error for exactly that). The function tells a token made with another key (the
+  token's fault) from a key it may not use (the stack's) by that code, so moto answers as KMS does.
 
 The patches stay for the life of the process (moto's server runs in it); applying them twice is
 harmless.
@@ -31,8 +35,11 @@ from collections.abc import Callable
 from typing import Any
 
 from moto import backends
+from moto.core.exceptions import JsonRESTError
 from moto.core.utils import unix_time
 from moto.dynamodb.models import DynamoDBBackend
+from moto.kms.exceptions import AccessDeniedException
+from moto.kms.models import KmsBackend
 from moto.sqs.models import Queue, SQSBackend
 
 DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
@@ -65,6 +72,7 @@ def apply_moto_fixes() -> None:
         setattr(SQSBackend, "is_message_valid_based_on_retention_period", within_retention)  # noqa: B010
         for name in DYNAMODB_WRITES:
             setattr(DynamoDBBackend, name, _one_at_a_time(getattr(DynamoDBBackend, name)))
+        setattr(KmsBackend, "decrypt", _incorrect_key_refused(KmsBackend.decrypt))  # noqa: B010
 
 
 _WRITES = threading.Lock()
@@ -77,3 +85,31 @@ def _one_at_a_time(write: Callable[..., Any]) -> Callable[..., Any]:
             return write(*args, **kwargs)
 
     return locked
+
+
+class IncorrectKeyError(JsonRESTError):
+    code = 400
+
+    def __init__(self) -> None:
+        super().__init__(
+            "IncorrectKeyException",
+            "The key ID in the request does not identify a CMK that can perform this operation.",
+        )
+
+
+def _incorrect_key_refused(decrypt: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(decrypt)
+    def checked(
+        backend: Any, ciphertext_blob: bytes, encryption_context: dict[str, str], key_id: str | None = None
+    ) -> Any:
+        try:
+            plaintext, arn = decrypt(backend, ciphertext_blob, encryption_context)
+        except AccessDeniedException:  # the ciphertext names a key moto does not have
+            if key_id is None:
+                raise
+            raise IncorrectKeyError from None
+        if key_id is not None and backend.any_id_to_key_id(key_id) != backend.any_id_to_key_id(arn):
+            raise IncorrectKeyError
+        return plaintext, arn
+
+    return checked

@@ -6,8 +6,10 @@ call the local AWS recorded (`call_log`) is turned into the IAM actions and reso
 delete and attributes, and the destination's send, as SQS documents), and each must be allowed by
 the policy template.yaml gives its caller, as SAM translates it, with this stack's ARNs in it
 (`template_policies`): the function's execution role for the function and for the event source
-(Lambda polls with it), `OperatorPolicy` for the CLI. A call the check cannot map is a problem too,
-so nothing new goes unchecked.
+(Lambda polls with it), `OperatorPolicy` for the CLI. The function's KMS calls (one-click links)
+are checked against the links' key policy instead, with the call's encryption context as the
+condition keys `kms:EncryptionContext:*`, and only on this stack's key. A call the check cannot
+map is a problem too, so nothing new goes unchecked.
 """
 
 from __future__ import annotations
@@ -22,11 +24,16 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.exceptions import ClientError
 
-from local.aws.call_log import AwsCall
+from local.aws.call_log import ENCRYPTION_CONTEXT, AwsCall
 from local.aws.iam_policy import Decision, Policy
 from local.aws.moto_endpoint import ACCOUNT_ID, REGION
 from local.aws.resources import TEMPLATE_PATH, LocalResources
-from local.aws.template_policies import FUNCTION_ROLE, OPERATOR_POLICY, template_policies
+from local.aws.template_policies import (
+    FUNCTION_KEY_POLICY,
+    FUNCTION_ROLE,
+    OPERATOR_POLICY,
+    template_policies,
+)
 from local.runners.sqs_event_source import USER_AGENT_APP_ID as EVENT_SOURCE
 from operator_cli.targets import USER_AGENT_APP_ID as OPERATOR_CLI
 from optout.aws.clients import USER_AGENT_APP_ID as FUNCTION
@@ -45,6 +52,7 @@ _SQS_ACTIONS = {
 class Permission:
     action: str
     resource: str
+    context: tuple[tuple[str, str], ...] = ()  # condition keys and values the request carries
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,12 @@ def required_permissions(call: AwsCall, lookup: ArnLookup) -> list[Permission]:
             Permission(f"dynamodb:{call.operation}", arn % ("dynamodb", ACCOUNT_ID, f"table/{table}"))
             for table in tables
         ]
+    if call.service == "kms" and (key := call.parameter("KeyId")):
+        if not key.startswith("arn:"):
+            raise ValueError("a KMS call must name its key by ARN, as the function's settings do")
+        prefix = f"{ENCRYPTION_CONTEXT}:"
+        context = tuple((f"kms:{name}", value) for name, value in call.resources if name.startswith(prefix))
+        return [Permission(f"kms:{call.operation}", key, context)]
     if call.service == "secretsmanager" and (secret := call.parameter("SecretId")):
         resource = secret if secret.startswith("arn:") else lookup.secret_arn(secret)
         return [Permission(f"secretsmanager:{call.operation}", resource)]
@@ -125,9 +139,13 @@ def check(calls: Iterable[AwsCall], policies: Mapping[str, Policy], lookup: ArnL
             problems.append(Problem(call, None, str(error)))
             continue
         for permission in needed:
-            decision = policies[policy_name].decision(permission.action, permission.resource)
+            # The links' key is used under its key policy, not the role's.
+            granting = FUNCTION_KEY_POLICY if permission.action.startswith("kms:") else policy_name
+            decision = policies[granting].decision(
+                permission.action, permission.resource, dict(permission.context)
+            )
             if decision is not Decision.ALLOWED:
-                problems.append(Problem(call, permission, f"{decision.value} by {policy_name}"))
+                problems.append(Problem(call, permission, f"{decision.value} by {granting}"))
     return problems
 
 

@@ -1,9 +1,10 @@
 """The function's AWS resources on the local AWS, created from template.yaml's own properties.
 
-Queue, dead-letter queue, idempotency table and token secret get the attributes the template
-gives them (visibility timeout, retention, redrive policy, key schema, TTL attribute, encryption
-at rest), and the function's environment is the template's, with references resolved to the local
-resources, so local runs and the deployed stack cannot drift apart. Names carry a prefix, so
+Queue, dead-letter queue, idempotency table, token secret and one-click links' KMS key get the
+attributes the template gives them (visibility timeout, retention, redrive policy, key schema, TTL
+attribute, encryption at rest; the key's spec, usage and rotation), and the function's environment
+is the template's, with references resolved to the local resources, so local runs and the deployed
+stack cannot drift apart. Names carry a prefix, so
 several stacks (parallel tests) share one endpoint without meeting.
 """
 
@@ -21,6 +22,7 @@ from local.aws.cfn_template import Template, load_template
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.literals import QueueAttributeNameType
@@ -30,6 +32,7 @@ FUNCTION = "UnsubscribeAllFunction"
 QUEUE = "UnsubscribeQueue"
 DEAD_LETTER_QUEUE = "UnsubscribeDeadLetterQueue"
 TABLE = "IdempotencyTable"
+LINK_KEY = "OneClickLinkKey"
 SECRET_PARAMETER = "HubSpotTokenSecretName"  # noqa: S105 - a parameter name, not a secret
 
 
@@ -53,6 +56,7 @@ class LocalResources:
     parameters: Mapping[str, str] = field(default_factory=dict)
     # The prefix every name carries: what the stack's name would be.
     stack_name: str = ""
+    link_key_arn: str = ""  # the one-click links' KMS key
 
 
 class TemplateReader:
@@ -79,8 +83,9 @@ class TemplateReader:
         return globals_
 
     def value(self, node: Any, resources: Mapping[str, str] | None = None) -> Any:
-        """A property value with `Ref`s to parameters (and, when given, resources) and `Fn::If`s
-        resolved; None for `AWS::NoValue`, a property the template leaves out."""
+        """A property value with `Ref`s to parameters (and, when given, resources, pseudo parameters
+        and `GetAtt`s, named `Resource.Attribute`) and `Fn::If`s resolved; None for `AWS::NoValue`,
+        a property the template leaves out."""
         if isinstance(node, dict) and set(node) == {"Fn::If"}:
             condition, if_true, if_false = node["Fn::If"]
             return self.value(if_true if self.condition(condition) else if_false, resources)
@@ -93,6 +98,11 @@ class TemplateReader:
             if resources is not None and name in resources:
                 return resources[name]
             raise KeyError(f"template reference {name!r} cannot be resolved locally")
+        if isinstance(node, dict) and set(node) == {"Fn::GetAtt"}:
+            name = ".".join(node["Fn::GetAtt"])
+            if resources is not None and name in resources:
+                return resources[name]
+            raise KeyError(f"template attribute {name!r} cannot be resolved locally")
         return node
 
     def condition(self, name: str) -> bool:
@@ -140,6 +150,18 @@ def _queue_attributes(reader: TemplateReader, logical_id: str) -> dict[QueueAttr
     return attributes
 
 
+def _create_link_key(kms: KMSClient, reader: TemplateReader, name_prefix: str) -> str:
+    properties = reader.properties(LINK_KEY)
+    key = kms.create_key(
+        Description=f"{name_prefix}: {properties['Description']}",
+        KeySpec=properties["KeySpec"],
+        KeyUsage=properties["KeyUsage"],
+    )["KeyMetadata"]
+    if properties.get("EnableKeyRotation"):
+        kms.enable_key_rotation(KeyId=key["KeyId"])
+    return key["Arn"]
+
+
 def create_resources(
     reader: TemplateReader,
     name_prefix: str,
@@ -148,9 +170,10 @@ def create_resources(
     overrides: QueueOverrides | None = None,
     session: boto3.session.Session | None = None,
 ) -> LocalResources:
-    """Creates the queue (with its redrive policy), the DLQ, the table and the token secret."""
+    """Creates the queue (with its redrive policy), the DLQ, the table, the token secret, the links' key."""
     session = session or boto3.session.Session()
     sqs: SQSClient = session.client("sqs")
+    kms: KMSClient = session.client("kms")
     dynamodb: DynamoDBClient = session.client("dynamodb")
     secrets: SecretsManagerClient = session.client("secretsmanager")
     overrides = overrides or QueueOverrides()
@@ -185,7 +208,15 @@ def create_resources(
     secret_id = f"{name_prefix}/{reader.parameters[SECRET_PARAMETER]}"
     secrets.create_secret(Name=secret_id, SecretString=json.dumps({"token": token}))
     return LocalResources(
-        queue_url, queue_arn, dlq_url, dlq_arn, table_name, secret_id, dict(reader.parameters), name_prefix
+        queue_url,
+        queue_arn,
+        dlq_url,
+        dlq_arn,
+        table_name,
+        secret_id,
+        dict(reader.parameters),
+        name_prefix,
+        _create_link_key(kms, reader, name_prefix),
     )
 
 
@@ -201,6 +232,8 @@ def function_environment(
         QUEUE: resources.queue_url,
         DEAD_LETTER_QUEUE: resources.dead_letter_queue_url,
         TABLE: resources.table_name,
+        f"{LINK_KEY}.Arn": resources.link_key_arn,
+        "AWS::StackName": resources.stack_name,
     }
     resolved = {name: reader.value(value, by_logical_id) for name, value in variables.items()}
     environment = {name: str(value) for name, value in resolved.items() if value is not None}

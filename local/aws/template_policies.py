@@ -4,7 +4,12 @@ SAM's translator (samtranslator, installed with aws-sam-cli) turns the template 
 CloudFormation deploys; the function's execution role and `OperatorPolicy` are read from that,
 and their intrinsic functions resolved as CloudFormation would for the local stack: parameters
 (the local secret's name among them), pseudo parameters (moto's account and region), conditions,
-and the names, URLs and ARNs of the local queues, table and API.
+and the names, URLs and ARNs of the local queues, table, key, role and API.
+
+The one-click links' key is used under its key policy, not the role's: its statements that name
+the function's role are the function's KMS permissions (`FUNCTION_KEY_POLICY`), with the key
+policy's `Resource: "*"` (this key) read as the key's ARN. Statements naming the account only
+delegate to IAM policies, and the function's role grants no KMS action.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from local.aws.moto_endpoint import ACCOUNT_ID, REGION
 from local.aws.resources import (
     DEAD_LETTER_QUEUE,
     FUNCTION,
+    LINK_KEY,
     QUEUE,
     SECRET_PARAMETER,
     TABLE,
@@ -36,7 +42,9 @@ from local.aws.resources import (
 from local.runners.api_gateway import API_ID
 
 FUNCTION_ROLE = "the function's role"
+FUNCTION_KEY_POLICY = "OneClickLinkKey's key policy"
 OPERATOR_POLICY = "OperatorPolicy"
+ROLE = "UnsubscribeAllFunctionRole"
 _NO_VALUE = object()
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
@@ -190,8 +198,36 @@ def _resolver(translated: Template, resources: LocalResources) -> _Resolver:
             (TABLE, "Arn"): arn % ("dynamodb", f"table/{resources.table_name}"),
             ("UnsubscribeAllFunctionLogGroup", "Arn"): arn
             % ("logs", f"log-group:/aws/lambda/{function_name}:*"),
+            (LINK_KEY, "Arn"): resources.link_key_arn,
+            (ROLE, "Arn"): function_role_arn(resources),
         },
     )
+
+
+def function_role_arn(resources: LocalResources) -> str:
+    """What the function's role would be called in the local stack's account."""
+    return f"arn:aws:iam::{ACCOUNT_ID}:role/{resources.stack_name}-{ROLE}"
+
+
+def _principals(statement: dict[str, Any]) -> list[str]:
+    principal = statement.get("Principal", {})
+    named = principal.get("AWS", []) if isinstance(principal, dict) else principal
+    return [str(item) for item in (named if isinstance(named, list) else [named])]
+
+
+def _key_statements_for(
+    translated: Template, resolver: _Resolver, principal_arn: str, key_arn: str
+) -> list[dict[str, Any]]:
+    """The key policy's statements that name `principal_arn`, as an identity policy of it."""
+    document = resolver.value(translated["Resources"][LINK_KEY]["Properties"]["KeyPolicy"])
+    return [
+        {
+            **{name: value for name, value in statement.items() if name != "Principal"},
+            "Resource": key_arn if statement.get("Resource") == "*" else statement.get("Resource"),
+        }
+        for statement in document["Statement"]
+        if principal_arn in _principals(statement) or "*" in _principals(statement)
+    ]
 
 
 def _function_role_statements(translated: Template, resolver: _Resolver) -> list[dict[str, Any]]:
@@ -213,11 +249,16 @@ def _translated(template_path: Path, modified_ns: int) -> Template:
 
 
 def template_policies(resources: LocalResources, template_path: Path = TEMPLATE_PATH) -> dict[str, Policy]:
-    """The function role's and the operators' policies, for the local stack `resources` belong to."""
+    """The function role's, its part of the links' key policy, and the operators' policies, for the
+    local stack `resources` belong to."""
     translated = _translated(template_path, template_path.stat().st_mtime_ns)
     resolver = _resolver(translated, resources)
     operator = resolver.value(translated["Resources"][OPERATOR_POLICY]["Properties"]["PolicyDocument"])
+    key_statements = _key_statements_for(
+        translated, resolver, function_role_arn(resources), resources.link_key_arn
+    )
     return {
         FUNCTION_ROLE: Policy.of(_function_role_statements(translated, resolver)),
+        FUNCTION_KEY_POLICY: Policy.of(key_statements),
         OPERATOR_POLICY: Policy.of(operator["Statement"]),
     }

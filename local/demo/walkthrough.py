@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from local.demo.messages import ALREADY_UNSUBSCRIBED, REFUSED_DOMAIN, DemoMessage, DemoStep, demo_steps
+from local.demo.one_click import OneClickDemo, run_one_click
 from local.demo.outcomes import Evidence, Outcome, SentMessage, outcomes
 from local.hubspot_sandbox import CallRecord, HubSpotSandbox
 from local.runners.sqs_event_source import EventSourceStats
@@ -56,10 +57,16 @@ class DemoReport:
     duration_s: float
     hubspot_calls: list[CallRecord]
     stats: EventSourceStats
+    one_click: OneClickDemo | None = None  # None: the steps before it did not settle
 
     @property
     def unexpected(self) -> list[DemoRow]:
         return [row for row in self.rows if not row.as_expected]
+
+    @property
+    def ok(self) -> bool:
+        """Every message reached its outcome and the one-click link did what it should."""
+        return self.settled and not self.unexpected and self.one_click is not None and self.one_click.ok
 
 
 def run_demo(stack: LocalStack, say: Callable[[str], None], timeout_s: float = DEMO_TIMEOUT_S) -> DemoReport:
@@ -77,8 +84,9 @@ def run_demo(stack: LocalStack, say: Callable[[str], None], timeout_s: float = D
     steps = demo_steps()
     sent: list[tuple[DemoMessage, SentMessage]] = []
     settled = True
+    total = len(steps) + 1  # and the one-click link
     for number, step in enumerate(steps, start=1):
-        say(f"step {number}/{len(steps)}: {len(step.messages)} message(s), {step.title}")
+        say(f"step {number}/{total}: {len(step.messages)} message(s), {step.title}")
         step_started = time.monotonic()
         ids = _send_step(sqs, stack, sandbox, step, deadline=deadline)
         sent += [
@@ -88,6 +96,13 @@ def run_demo(stack: LocalStack, say: Callable[[str], None], timeout_s: float = D
         say(f"  {'settled' if settled else 'NOT settled'} in {time.monotonic() - step_started:.1f} s")
         if not settled:
             break
+    one_click = None
+    if settled:
+        say(f"step {total}/{total}: a one-click link minted, its page opened, then clicked twice")
+        step_started = time.monotonic()
+        one_click = run_one_click(stack, deadline)
+        state = "settled" if one_click.settled else "NOT settled"
+        say(f"  {state} in {time.monotonic() - step_started:.1f} s")
     duration_s = time.monotonic() - started
 
     evidence = Evidence(
@@ -99,7 +114,8 @@ def run_demo(stack: LocalStack, say: Callable[[str], None], timeout_s: float = D
     )
     found = outcomes([message for _, message in sent], evidence)
     rows = [DemoRow(demo, message, outcome) for (demo, message), outcome in zip(sent, found, strict=True)]
-    return DemoReport(rows, settled, duration_s, sandbox.calls()[calls_before:], stack.event_source.stats())
+    calls = sandbox.calls()[calls_before:]
+    return DemoReport(rows, settled, duration_s, calls, stack.event_source.stats(), one_click)
 
 
 def report_lines(report: DemoReport) -> list[str]:
@@ -113,6 +129,8 @@ def report_lines(report: DemoReport) -> list[str]:
         if not row.as_expected:
             line += f"   <- expected: {row.message.expected.describe()}"
         lines.append(line)
+    if report.one_click is not None:
+        lines += ["One-click link (RFC 8058):", *report.one_click.lines]
     stats = report.stats
     lines += [
         f"HubSpot: {len(report.hubspot_calls)} calls ({_calls_breakdown(report.hubspot_calls)})",
@@ -127,6 +145,12 @@ def report_lines(report: DemoReport) -> list[str]:
         lines += [f"  {row.message.label}" for row in report.unexpected]
     else:
         lines.append(f"All {len(report.rows)} messages reached their expected outcome.")
+    if report.one_click is None:
+        lines.append("The one-click link was not tried: the messages did not settle.")
+    elif report.one_click.ok:
+        lines.append("The one-click link: its page changed nothing, its two clicks cost one HubSpot call.")
+    else:
+        lines.append("The one-click link did NOT do what it should: " + "; ".join(report.one_click.problems))
     return lines
 
 

@@ -128,7 +128,9 @@ def proxy_event(request: HttpRequest, match: RouteMatch, stage: str) -> dict[str
                 "userAgent": header_values.get("user-agent"),
                 "user": None,
             },
-            "path": f"/{stage}{parts.path}",
+            # The path as called: this API is served at its root, as a custom domain mapped at
+            # its root is (on the execute-api host, the path, and so this, begins with the stage).
+            "path": parts.path,
             "resourcePath": match.route.path,
             "httpMethod": request.method,
             "apiId": LOCAL_API_ID,

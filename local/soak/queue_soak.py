@@ -27,11 +27,12 @@ from local.hubspot_sandbox import HubSpotSandbox
 from local.runners.sqs_event_source import EventSourceStats
 from local.soak.capture import FunctionOutput
 from local.soak.chaos import Chaos, ChaosLog, Timings
+from local.soak.clicks import Clicker, ClickResults, PlannedLink, plan_links
 from local.soak.evidence import Evidence, hubspot_faults, opted_out, queue_depth, read_letters, read_table
 from local.soak.leaks import Leak, find_leaks
 from local.soak.plan import PlannedMessage, plan_messages
 from local.soak.tcp_proxy import TcpProxy
-from local.soak.verdict import Verdict, judge
+from local.soak.verdict import Verdict, judge, judge_clicks
 from local.stack import LocalStack, StackOptions
 from optout.masking import mask_email
 
@@ -63,6 +64,8 @@ class SoakRun:
     evidence: Evidence | None = None
     verdict: Verdict = field(default_factory=Verdict)
     aws_calls_checked: int = 0  # distinct calls checked against template.yaml's policies
+    links: list[PlannedLink] = field(default_factory=list)  # one-click links, clicked beside the messages
+    clicks: ClickResults | None = None
 
 
 @contextlib.contextmanager
@@ -137,7 +140,15 @@ def _drain(stack: LocalStack, timeout_s: float, progress: Progress) -> bool:
     return True
 
 
-def _drive(run: SoakRun, stack: LocalStack, chaos: Chaos, drain_timeout_s: float, progress: Progress) -> None:
+def _drive(
+    run: SoakRun,
+    stack: LocalStack,
+    chaos: Chaos,
+    clicker: Clicker,
+    *,
+    drain_timeout_s: float,
+    progress: Progress,
+) -> None:
     sqs = stack.session.client("sqs")
     # The plan lists the first wave, then the late duplicates: ids are kept in the same order.
     first = [message for message in run.planned if not message.late]
@@ -145,9 +156,12 @@ def _drive(run: SoakRun, stack: LocalStack, chaos: Chaos, drain_timeout_s: float
     started = time.monotonic()
     with _phase(run, "send"):
         run.message_ids = send(sqs, stack.resources.queue_url, [message.body for message in first])
-    # The late duplicates: "minutes apart" from their originals, scaled to the run.
+        clicker.first_wave()
+    # The late duplicates (and clicks): "minutes apart" from their originals, scaled to the run.
     time.sleep(max(0.0, started + run.timings.late_duplicates_at_s - time.monotonic()))
     run.message_ids += send(sqs, stack.resources.queue_url, [message.body for message in late])
+    clicker.late_wave()
+    run.clicks = clicker.results
     with _phase(run, "drain"):
         run.drained = _drain(stack, drain_timeout_s, progress)
         chaos.stop()
@@ -163,7 +177,14 @@ def run_queue_soak(
     output_dir: Path | None = None,
 ) -> SoakRun:
     timings = Timings.for_messages(messages)
-    run = SoakRun(messages, seed, timings, plan_messages(messages, uuid.uuid4().hex[:8], seed))
+    run_id = uuid.uuid4().hex[:8]
+    run = SoakRun(
+        messages,
+        seed,
+        timings,
+        plan_messages(messages, run_id, seed),
+        links=plan_links(messages, run_id, seed),
+    )
     with ExitStack() as running:
         with _phase(run, "start"):
             options = StackOptions(
@@ -184,8 +205,10 @@ def run_queue_soak(
             def rotate(secret: str) -> None:
                 secrets.put_secret_value(SecretId=stack.resources.secret_id, SecretString=secret)
 
+            clicker = Clicker(stack, run.links)
+            clicker.mint()
             chaos = running.enter_context(Chaos(timings, stack.sandbox, rotate, proxy, stack.hubspot_token))
-        _drive(run, stack, chaos, drain_timeout_s, progress)
+        _drive(run, stack, chaos, clicker, drain_timeout_s=drain_timeout_s, progress=progress)
         with _phase(run, "check"):
             sqs = stack.session.client("sqs")
             # Straight to moto, not through the proxy the function's DynamoDB client uses.
@@ -207,6 +230,7 @@ def run_queue_soak(
                 (output_dir / "queue-receive-counts.json").write_text(receives, encoding="utf-8")
                 keep_hubspot_calls(output_dir, stack.sandbox, run)
             run.verdict = judge(run.planned, run.message_ids, run.evidence, leaks)
+            judge_clicks(run.verdict, clicker.results, run.evidence)
             run.aws_calls_checked = len(stack.moto.calls.calls())
             run.verdict.note(
                 "AWS calls template.yaml does not allow",

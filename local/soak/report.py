@@ -59,6 +59,16 @@ def report_lines(run: SoakRun) -> list[str]:
             f"  permissions: {run.aws_calls_checked} distinct AWS calls of the function and Lambda's"
             " polling checked against template.yaml"
         )
+    if run.clicks is not None:
+        links = run.clicks.links
+        genuine = [link for link in links if link.tampering is None]
+        tampered = Counter(str(link.tampering) for link in links if link.tampering is not None)
+        lines.append(
+            f"  one-click: {len(genuine)} links clicked {sum(link.clicks for link in genuine)} times"
+            f" ({sum(link.clicks > 1 for link in genuine)} clicked again,"
+            f" {sum(link.late for link in genuine)} clicks late), {run.clicks.clicked_again} clicks repeated"
+            f" after a 429 or 5xx; {sum(tampered.values())} tampered tokens clicked ({_counts(tampered)})"
+        )
     lines += [f"  FAILED: {problem}" for problem in run.verdict.problems]
     lines.append(run.verdict.final_line())
     return lines

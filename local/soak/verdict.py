@@ -5,6 +5,11 @@ the opt-out) or dead-lettered (on the DLQ; only malformed and invalid messages m
 the reason it was planned to get). Anything else is lost. An address (one per idempotency key)
 that HubSpot unsubscribed successfully more than once is a duplicate. Problems name message ids,
 never addresses.
+
+Each genuine one-click link must have had every click confirmed (200) and its address
+unsubscribed exactly once, however often it was clicked; a link never confirmed or never carried
+out is lost, one carried out twice duplicated. Every tampered click must be refused (404) and
+its address never unsubscribed. Problems name links by their number in the plan.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from local.soak.clicks import ClickResults
 from local.soak.evidence import Evidence
 from local.soak.leaks import Leak
 from local.soak.plan import Kind, PlannedMessage
@@ -28,14 +34,23 @@ class Verdict:
     lost: int = 0
     duplicated: int = 0
     problems: list[str] = field(default_factory=list)
+    links: int = 0  # genuine one-click links
+    clicks: int = 0  # every click, tampered ones included
+    tampered_refused: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def final_line(self) -> str:
+        sent = f"{self.sent} sent"
+        if self.links:
+            sent += (
+                f" and {self.links} links clicked {self.clicks} times"
+                f" ({self.tampered_refused} tampered clicks refused)"
+            )
         return (
-            f"soak: {self.sent} sent, {self.unsubscribed} unsubscribed, {self.dead_lettered} dead-lettered, "
+            f"soak: {sent}, {self.unsubscribed} unsubscribed, {self.dead_lettered} dead-lettered, "
             f"{self.lost} lost, {self.duplicated} duplicated"
         )
 
@@ -87,3 +102,33 @@ def judge(
         verdict.problems.append(f"the queue still holds {evidence.queue_depth} messages")
     verdict.note("leaks", [str(leak) for leak in leaks])
     return verdict
+
+
+def judge_clicks(verdict: Verdict, results: ClickResults, evidence: Evidence) -> None:
+    """Adds the one-click links' outcomes to the verdict (see the module's docstring)."""
+    unconfirmed, not_done, twice, tampered_taken = [], [], [], []
+    for index, link in enumerate(results.links):
+        statuses = results.answers.get(index, [])
+        address = link.address.lower()
+        done = evidence.successful_unsubscribes.get(address, 0)
+        if link.tampering is not None:
+            verdict.tampered_refused += statuses.count(404)
+            if statuses != [404] * len(statuses) or address in evidence.opted_out:
+                tampered_taken.append(f"link {index} ({link.tampering}: {statuses}, {done} unsubscribes)")
+            continue
+        verdict.links += 1
+        if statuses != [200] * link.clicks:
+            unconfirmed.append(f"link {index} ({statuses})")
+        elif address not in evidence.opted_out:
+            not_done.append(f"link {index}")
+        elif done > 1:
+            twice.append(f"link {index} ({done} calls)")
+        else:
+            verdict.unsubscribed += 1
+    verdict.clicks += results.clicks
+    verdict.lost += len(unconfirmed) + len(not_done)
+    verdict.duplicated += len(twice)
+    verdict.note("lost: one-click links whose clicks were not all confirmed", unconfirmed)
+    verdict.note("lost: one-click links confirmed, but HubSpot holds no opt-out", not_done)
+    verdict.note("one-click links unsubscribed more than once", twice)
+    verdict.note("tampered one-click tokens accepted", tampered_taken)

@@ -156,6 +156,7 @@ def api_event(
         **event["requestContext"],
         "requestId": str(uuid.uuid4()),
         "httpMethod": method,
+        "path": f"/{event['requestContext']['stage']}{path}",
         "resourcePath": resource,
     }
     return event

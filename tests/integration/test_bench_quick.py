@@ -26,6 +26,7 @@ FIGURES = (
     "package_size",
     "enqueue_lines_per_second",
     "enqueue_peak_rss",
+    "one_click_latency",
 )
 MACHINE = ("cores", "cpu_model", "python", "platform")
 

@@ -121,6 +121,10 @@ def test_make_run_once_runs_the_demo_and_exits_0_when_every_message_is_as_expect
         assert outcome in output, outcome
     assert re.search(r"^HubSpot: \d+ calls \(.*429", output, re.MULTILINE)
     assert re.search(r"^Queue: \d+ invocations", output, re.MULTILINE)
+    # And a one-click link was minted, opened (changing nothing) and clicked twice for one HubSpot call
+    assert "The one-click link: its page changed nothing, its two clicks cost one HubSpot call." in output
+    assert re.search(r"minted for l\*\*\*@example\.com: http://127\.0\.0\.1:\d+/one-click/", output)
+    assert "lee.oneclick" not in output
     # And addresses are masked, the function's logs went to a file, and the state file is gone
     assert "jane.doe@example.com" not in output
     assert "j***@example.com" in output

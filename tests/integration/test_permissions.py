@@ -19,6 +19,7 @@ from local.aws.resources import TEMPLATE_PATH, LocalResources
 from operator_cli.main import main
 from tests.conftest import FunctionStack
 from tests.integration.function_harness import invoke, sqs_event
+from tests.integration.one_click_support import click, mint, open_page, token_of
 from tests.integration.test_cli_support import write_local_state
 
 FUNCTION = "hubspot-unsubscribe-all"
@@ -167,5 +168,102 @@ def test_the_operator_cli_s_calls_are_what_operator_policy_allows(
     queue_arn = function_stack.resources.queue_arn
     assert (
         f"{CLI} sqs:SendMessageBatch needs sqs:SendMessage on {queue_arn}: not allowed by OperatorPolicy"
+        in found
+    )
+
+
+@pytest.fixture
+def one_click_calls(function_stack: FunctionStack, moto_endpoint: MotoEndpoint) -> list[AwsCall]:
+    """The calls the function makes to mint a link, show its page and queue its click."""
+    token = token_of(mint("jane@example.com"))
+    assert open_page(token)["statusCode"] == 200
+    assert click(token)["statusCode"] == 200
+    return [call for call in moto_endpoint.calls.calls() if call.principal == FUNCTION]
+
+
+def test_one_click_links_use_the_key_under_its_key_policy_and_the_context_it_names(
+    function_stack: FunctionStack, moto_endpoint: MotoEndpoint, one_click_calls: list[AwsCall]
+) -> None:
+    # Given the calls the function made for a link (the test's own calls are not recorded)
+    resources = function_stack.resources
+    kms = [call for call in one_click_calls if call.service == "kms"]
+
+    # Then they are Encrypt and Decrypt on the stack's key with the links' context, and a send to the
+    # function's own queue
+    assert {call.operation for call in kms} == {"Encrypt", "Decrypt"}
+    for call in kms:
+        assert call.parameter("KeyId") == resources.link_key_arn
+        assert call.parameter("EncryptionContext:purpose") == "one-click-unsubscribe"
+        assert call.parameter("EncryptionContext:stack") == resources.stack_name
+    sends = [call for call in one_click_calls if call.operation == "SendMessage"]
+    assert [call.parameter("QueueUrl") for call in sends] == [resources.queue_url]
+    # And the template allows them all: the key policy the KMS calls, the role the send
+    assert problems(function_stack, moto_endpoint, one_click_calls, TEMPLATE_PATH) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needs"),
+    [
+        pytest.param(
+            "Action: [kms:Encrypt, kms:Decrypt]",
+            "Action: [kms:Encrypt]",
+            "kms:Decrypt",
+            id="without-Decrypt",
+        ),
+        pytest.param(
+            "kms:EncryptionContext:purpose: one-click-unsubscribe",
+            "kms:EncryptionContext:purpose: password-reset",
+            "kms:Encrypt",
+            id="another-purpose-in-the-condition",
+        ),
+        pytest.param(
+            "kms:EncryptionContext:stack: !Ref AWS::StackName",
+            'kms:EncryptionContext:stack: "another-stack"',
+            "kms:Decrypt",
+            id="another-stack-in-the-condition",
+        ),
+        pytest.param(
+            "AWS: !GetAtt UnsubscribeAllFunctionRole.Arn",
+            'AWS: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"',
+            "kms:Encrypt",
+            id="the-account-instead-of-the-function",
+        ),
+    ],
+)
+def test_a_key_policy_that_stops_allowing_the_links_fails_the_check(
+    *,
+    function_stack: FunctionStack,
+    moto_endpoint: MotoEndpoint,
+    one_click_calls: list[AwsCall],
+    tmp_path: Path,
+    old: str,
+    new: str,
+    needs: str,
+) -> None:
+    # Given a copy of template.yaml whose key policy is changed
+    copy = template_copy(tmp_path, old, new)
+
+    # When the function's calls for a link are checked against it
+    found = problems(function_stack, moto_endpoint, one_click_calls, copy)
+
+    # Then the check fails on the key policy, naming the permission on the stack's key
+    key = function_stack.resources.link_key_arn
+    assert any(
+        f"{needs} on {key}" in problem and "by OneClickLinkKey's key policy" in problem for problem in found
+    ), found
+
+
+def test_without_a_send_to_its_own_queue_a_click_fails_the_check(
+    function_stack: FunctionStack, moto_endpoint: MotoEndpoint, one_click_calls: list[AwsCall], tmp_path: Path
+) -> None:
+    copy = template_copy(
+        tmp_path,
+        "Action: sqs:SendMessage\n                Resource: !GetAtt UnsubscribeQueue.Arn",
+        "Action: sqs:SendMessage\n                Resource: !GetAtt UnsubscribeDeadLetterQueue.Arn",
+    )
+    found = problems(function_stack, moto_endpoint, one_click_calls, copy)
+    queue_arn = function_stack.resources.queue_arn
+    assert (
+        f"{FUNCTION} sqs:SendMessage needs sqs:SendMessage on {queue_arn}: not allowed by the function's role"
         in found
     )

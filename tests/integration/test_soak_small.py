@@ -23,12 +23,13 @@ from local.hubspot_sandbox.quirks import Quirk
 from local.runners.sqs_batch import sqs_event
 from local.soak import __main__ as soak_cli
 from local.soak.chaos import FAULT_RATES, Timings
+from local.soak.clicks import ClickResults, PlannedLink, Tampering
 from local.soak.evidence import Evidence, Letter
 from local.soak.leaks import Leak
 from local.soak.plan import Kind, plan_messages
 from local.soak.queue_soak import SoakRun, run_queue_soak
 from local.soak.tcp_proxy import TcpProxy
-from local.soak.verdict import Verdict, judge
+from local.soak.verdict import Verdict, judge, judge_clicks
 from tests.conftest import FunctionStack
 from tests.integration.function_harness import dead_letters, failed_ids, invoke, receive_event, send
 
@@ -65,13 +66,24 @@ def test_a_small_soak_loses_nothing_does_nothing_twice_and_leaks_nothing() -> No
     assert sum(message.enveloped for message in run.planned) >= 2
     assert run.stats.timeouts >= 1
 
+    # And one-click links were clicked among the messages: some more than once, some late, and a
+    # tampered token of each kind
+    assert run.clicks is not None
+    genuine = [link for link in run.links if link.tampering is None]
+    tampered = [link for link in run.links if link.tampering is not None]
+    assert any(link.clicks > 1 for link in genuine)
+    assert any(link.late for link in genuine)
+    assert {link.tampering for link in tampered} == set(Tampering)
+    clicks = sum(link.clicks for link in genuine) + len(tampered)
+
     # And nothing was lost, done twice or leaked, and the final line says so
     assert run.verdict.problems == []
     kinds = Counter(message.kind for message in run.planned)
     parked = kinds[Kind.MALFORMED] + kinds[Kind.INVALID_EMAIL]
-    unsubscribed = MESSAGES - parked
+    unsubscribed = MESSAGES - parked + len(genuine)
     assert run.verdict.final_line() == (
-        f"soak: {MESSAGES} sent, {unsubscribed} unsubscribed, {parked} dead-lettered, 0 lost, 0 duplicated"
+        f"soak: {MESSAGES} sent and {len(genuine)} links clicked {clicks} times ({len(tampered)} tampered"
+        f" clicks refused), {unsubscribed} unsubscribed, {parked} dead-lettered, 0 lost, 0 duplicated"
     )
 
 
@@ -114,6 +126,41 @@ def test_the_verdict_counts_losses_duplicates_wrong_reasons_and_leaks() -> None:
         "1 leaks",
     ]
     assert verdict.final_line().endswith(", 1 lost, 1 duplicated")
+
+
+def test_the_verdict_counts_links_lost_done_twice_and_tampered_tokens_taken() -> None:
+    # Given four genuine links (one never confirmed, one not carried out, one done twice, one
+    # fine) and two tampered ones (one refused, one that unsubscribed its address)
+    links = [PlannedLink(f"l{n}@example.com", 2, 0) for n in range(4)] + [
+        PlannedLink("t0@example.com", 0, 0, Tampering.CUT),
+        PlannedLink("t1@example.com", 0, 0, Tampering.OTHER_KEY),
+    ]
+    results = ClickResults(links, answers={0: [200, 503], 1: [200, 200], 2: [200, 200], 3: [200, 200]})
+    results.answers |= {4: [404], 5: [200]}
+    evidence = Evidence(
+        opted_out=frozenset({"l0@example.com", "l2@example.com", "l3@example.com", "t1@example.com"}),
+        successful_unsubscribes={"l0@example.com": 1, "l2@example.com": 2, "l3@example.com": 1},
+        letters=[],
+        acknowledged=frozenset(),
+        queue_depth=0,
+        idempotency_records=[],
+        faults=Counter(),
+    )
+    verdict = Verdict()
+
+    # When the clicks are judged
+    judge_clicks(verdict, results, evidence)
+
+    # Then each shows up in the counts and as a problem naming the link, never its address
+    assert (verdict.links, verdict.unsubscribed, verdict.lost, verdict.duplicated) == (4, 1, 2, 1)
+    assert (verdict.clicks, verdict.tampered_refused) == (10, 1)
+    assert [problem.split(":")[0] for problem in verdict.problems] == [
+        "1 lost",
+        "1 lost",
+        "1 one-click links unsubscribed more than once",
+        "1 tampered one-click tokens accepted",
+    ]
+    assert not any("@" in problem for problem in verdict.problems)
 
 
 @pytest.mark.parametrize(("problems", "exit_code"), [([], 0), (["1 lost: never acknowledged nor parked"], 1)])

@@ -44,7 +44,7 @@ def test_help_lists_the_commands_the_target_and_the_exit_codes(capsys):
     # Then it exits 0 and names every command, how the target is found, and the exit codes
     out = capsys.readouterr().out
     assert exit_info.value.code == 0
-    for command in ("enqueue", "status", "dlq"):
+    for command in ("enqueue", "status", "link", "dlq"):
         assert command in out
     assert "make run" in out
     assert "--stack-name" in out
@@ -56,6 +56,7 @@ def test_help_lists_the_commands_the_target_and_the_exit_codes(capsys):
     [
         ("enqueue", ["--column", "--business-unit", "--restart", "--stack-name", "--local-state"]),
         ("status", ["--json", "--business-unit", "--api-url"]),
+        ("link", ["--business-unit", "--api-url", "List-Unsubscribe"]),
         ("dlq", ["redrive", "--limit", "--dlq-url", "--queue-url"]),
     ],
 )
@@ -68,7 +69,9 @@ def test_each_command_documents_its_own_and_the_target_flags(capsys, command, fl
         assert flag in out
 
 
-@pytest.mark.parametrize("argv", [["dlq"], ["status", "jane@example.com"], ["dlq", "redrive"]])
+@pytest.mark.parametrize(
+    "argv", [["dlq"], ["status", "jane@example.com"], ["link", "jane@example.com"], ["dlq", "redrive"]]
+)
 def test_without_a_target_the_error_says_to_start_make_run_or_name_a_stack(nowhere, capsys, argv):
     # Given no local stack running and no stack named
     # When a command needs a target

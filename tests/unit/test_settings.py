@@ -86,3 +86,38 @@ def test_a_bad_setting_fails_naming_the_variable(changes, name, problem):
     assert raised.value.name == name
     assert str(raised.value).startswith(name)
     assert problem in str(raised.value)
+
+
+def test_one_click_links_are_off_without_a_key_and_read_whole_with_one():
+    # Given no key, then the template's four variables
+    without = Settings.from_environment(REQUIRED).one_click
+    with_key = Settings.from_environment(
+        {
+            **REQUIRED,
+            "ONE_CLICK_KEY_ID": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "ONE_CLICK_STACK_NAME": "unsubscribe-prod",
+            "ONE_CLICK_DOMAIN_NAME": "Unsubscribe.Example.com",
+            "ONE_CLICK_LINK_MAX_AGE_DAYS": "365",
+        }
+    ).one_click
+    # Then links are off without a key (default age three years), and the context names the stack
+    assert (without.key_id, without.max_age_days, without.domain_name) == (None, 1095, None)
+    assert with_key.domain_name == "unsubscribe.example.com"
+    assert with_key.max_age_days == 365
+    assert with_key.encryption_context == {"purpose": "one-click-unsubscribe", "stack": "unsubscribe-prod"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "name"),
+    [
+        ({"ONE_CLICK_KEY_ID": "arn:aws:kms:us-east-1:1:key/k"}, "ONE_CLICK_STACK_NAME"),
+        ({"ONE_CLICK_DOMAIN_NAME": "https://unsubscribe.example.com"}, "ONE_CLICK_DOMAIN_NAME"),
+        ({"ONE_CLICK_DOMAIN_NAME": "localhost"}, "ONE_CLICK_DOMAIN_NAME"),
+        ({"ONE_CLICK_LINK_MAX_AGE_DAYS": "29"}, "ONE_CLICK_LINK_MAX_AGE_DAYS"),
+        ({"ONE_CLICK_LINK_MAX_AGE_DAYS": "3651"}, "ONE_CLICK_LINK_MAX_AGE_DAYS"),
+    ],
+)
+def test_a_bad_one_click_setting_fails_naming_the_variable(changes, name):
+    with pytest.raises(SettingsError) as error:
+        Settings.from_environment({**REQUIRED, **changes})
+    assert error.value.name == name

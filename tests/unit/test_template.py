@@ -36,7 +36,12 @@ ROUTES = {
     ("POST", "/communication-preferences/{version}/statuses/{subscriberIdString}/unsubscribe-all"),
     ("GET", "/communication-preferences/{version}/statuses/{subscriberIdString}/unsubscribe-all"),
     ("POST", "/communication-preferences/{version}/statuses/batch/unsubscribe-all"),
+    ("POST", "/one-click-links"),
+    ("GET", "/one-click/{token}"),
+    ("POST", "/one-click/{token}"),
 }
+# The one-click link itself: mail clients call it without credentials (RFC 8058).
+UNSIGNED_ROUTES = {("GET", "/one-click/{token}"), ("POST", "/one-click/{token}")}
 CUSTOM_METRICS = {
     "Unsubscribed",
     "AlreadyUnsubscribed",
@@ -226,6 +231,10 @@ def test_environment_variables_are_exactly_the_contract(template: Json, function
         "POWERTOOLS_LOG_LEVEL",
         "AWS_LAMBDA_EXEC_WRAPPER",
         "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS",
+        "ONE_CLICK_KEY_ID",
+        "ONE_CLICK_STACK_NAME",
+        "ONE_CLICK_DOMAIN_NAME",
+        "ONE_CLICK_LINK_MAX_AGE_DAYS",
     }
     assert variables["HUBSPOT_TOKEN_SECRET_ID"] == {"Ref": "HubSpotTokenSecretName"}
     assert variables["IDEMPOTENCY_TABLE_NAME"] == {"Ref": "IdempotencyTable"}
@@ -234,6 +243,10 @@ def test_environment_variables_are_exactly_the_contract(template: Json, function
     assert variables["HUBSPOT_RATE_LIMIT_SHARED_BY"] == {"Ref": "QueueMaximumConcurrency"}
     assert variables["POWERTOOLS_SERVICE_NAME"] == "hubspot-unsubscribe-all"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "HubSpotUnsubscribeAll"
+    assert variables["ONE_CLICK_KEY_ID"] == {"Fn::GetAtt": ["OneClickLinkKey", "Arn"]}
+    assert variables["ONE_CLICK_STACK_NAME"] == {"Ref": "AWS::StackName"}
+    assert variables["ONE_CLICK_DOMAIN_NAME"] == {"Ref": "OneClickDomainName"}
+    assert variables["ONE_CLICK_LINK_MAX_AGE_DAYS"] == {"Ref": "OneClickLinkMaxAgeDays"}
     powertools = set(template["Globals"]["Function"]["Environment"]["Variables"])
     assert powertools == {name for name in variables if name.startswith("POWERTOOLS_")}
 
@@ -422,11 +435,14 @@ def test_api_routes_are_exactly_the_contract(function: Json) -> None:
     # GIVEN the function's API events
     apis = [event["Properties"] for event in function["Events"].values() if event["Type"] == "Api"]
     # WHEN their methods and paths are collected
-    # THEN they are the five agreed routes, all on UnsubscribeApi, none opting out of IAM auth
+    # THEN they are the agreed routes, all on UnsubscribeApi, none opting out of IAM auth but the
+    # one-click link's own two
     assert {(api["Method"].upper(), api["Path"]) for api in apis} == ROUTES
     assert len(apis) == len(ROUTES)
     assert all(api["RestApiId"] == {"Ref": "UnsubscribeApi"} for api in apis)
-    assert all("Auth" not in api for api in apis)
+    unsigned = {(api["Method"].upper(), api["Path"]) for api in apis if "Auth" in api}
+    assert unsigned == UNSIGNED_ROUTES
+    assert all(api["Auth"] == {"Authorizer": "NONE"} for api in apis if "Auth" in api)
 
 
 def test_api_requires_iam_on_every_route_and_invokes_without_caller_credentials(resources: Json) -> None:
@@ -444,27 +460,37 @@ def test_translated_api_signs_every_method_with_sigv4(translated: Json) -> None:
     scheme = body["components"]["securitySchemes"]["AWS_IAM"]
     methods = [(m.upper(), p, op) for p, ops in body["paths"].items() for m, op in ops.items()]
     # WHEN every method's security and integration are read
-    # THEN all five require SigV4 and none passes the caller's credentials on to Lambda
+    # THEN all but the one-click link's two require SigV4, and none passes the caller's credentials
+    # on to Lambda
     assert scheme["x-amazon-apigateway-authtype"] == "awsSigv4"
     assert {(method, path) for method, path, _ in methods} == ROUTES
-    for _, _, operation in methods:
-        assert operation["security"] == [{"AWS_IAM": []}]
+    for method, path, operation in methods:
+        expected: list[dict[str, list[str]]] = (
+            [{"NONE": []}] if (method, path) in UNSIGNED_ROUTES else [{"AWS_IAM": []}]
+        )
+        assert operation["security"] == expected, (method, path)
         assert "credentials" not in operation["x-amazon-apigateway-integration"]
 
 
 def test_api_stage_is_throttled_untraced_and_access_logged(template: Json, resources: Json) -> None:
     # GIVEN the API's properties
     api = resources["UnsubscribeApi"]["Properties"]
-    (settings,) = api["MethodSettings"]
+    settings, *one_click = api["MethodSettings"]
     # WHEN throttling, tracing and logging are read
     # THEN every method is throttled by parameters and logged to a retained log group, and neither
     # X-Ray (whose traces keep the URL path, and so the address, for 30 days) nor execution logging
-    # (which logs requests) is on
+    # (which logs requests) is on; the one-click link's routes have throttling of their own
     assert (settings["ResourcePath"], settings["HttpMethod"]) == ("/*", "*")
-    assert parameter(template, settings["ThrottlingRateLimit"])["Default"] > 0
-    assert parameter(template, settings["ThrottlingBurstLimit"])["Default"] > 0
-    assert settings["DataTraceEnabled"] is False
-    assert "LoggingLevel" not in settings
+    assert {(s["ResourcePath"], s["HttpMethod"]) for s in one_click} == {
+        ("/~1one-click~1{token}", "GET"),
+        ("/~1one-click~1{token}", "POST"),
+    }
+    for method_settings in [settings, *one_click]:
+        assert parameter(template, method_settings["ThrottlingRateLimit"])["Default"] > 0
+        assert parameter(template, method_settings["ThrottlingBurstLimit"])["Default"] > 0
+        assert method_settings["DataTraceEnabled"] is False
+        assert "LoggingLevel" not in method_settings
+    assert {s["ThrottlingRateLimit"]["Ref"] for s in one_click} == {"OneClickThrottlingRateLimit"}
     assert api["TracingEnabled"] is False
     assert api["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
     assert parameter(template, resources["ApiAccessLogGroup"]["Properties"]["RetentionInDays"])
@@ -492,43 +518,57 @@ def test_function_role_grants_exact_actions_on_exact_resources(resources: Json) 
     # GIVEN the function's explicit role
     role = resources["UnsubscribeAllFunctionRole"]["Properties"]
     (policy,) = role["Policies"]
-    granted = {
-        frozenset(as_list(s["Action"])): s["Resource"]
+    granted = [
+        (frozenset(as_list(s["Action"])), json.dumps(s["Resource"], sort_keys=True))
         for s in statements(policy["PolicyDocument"])
         if s["Effect"] == "Allow"
-    }
+    ]
     # WHEN the grants are compared with what the function does
     # THEN each action set is on its one resource, and no managed policy is attached
     assert "ManagedPolicyArns" not in role
-    assert granted == {
-        frozenset({"logs:CreateLogStream", "logs:PutLogEvents"}): {
-            "Fn::GetAtt": ["UnsubscribeAllFunctionLogGroup", "Arn"]
-        },
-        frozenset(XRAY_ACTIONS): "*",
-        frozenset(
+    assert len(granted) == len(set(granted))
+    expected: list[tuple[frozenset[str], Any]] = [
+        (
+            frozenset({"logs:CreateLogStream", "logs:PutLogEvents"}),
+            {"Fn::GetAtt": ["UnsubscribeAllFunctionLogGroup", "Arn"]},
+        ),
+        (frozenset(XRAY_ACTIONS), "*"),
+        (
+            frozenset(
+                {
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:BatchWriteItem",
+                }
+            ),
+            {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
+        ),
+        (
+            frozenset({"secretsmanager:GetSecretValue"}),
             {
-                "dynamodb:GetItem",
-                "dynamodb:PutItem",
-                "dynamodb:UpdateItem",
-                "dynamodb:DeleteItem",
-                "dynamodb:BatchWriteItem",
-            }
-        ): {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
-        frozenset({"secretsmanager:GetSecretValue"}): {
-            "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
-            ":secret:${HubSpotTokenSecretName}-??????"
-        },
-        frozenset(
-            {
-                "sqs:ReceiveMessage",
-                "sqs:DeleteMessage",
-                "sqs:GetQueueAttributes",
-                "sqs:ChangeMessageVisibility",
-            }
-        ): {"Fn::GetAtt": ["UnsubscribeQueue", "Arn"]},
-        frozenset({"sqs:SendMessage"}): {"Fn::GetAtt": ["UnsubscribeDeadLetterQueue", "Arn"]},
-        frozenset({"kms:Decrypt"}): {"Ref": "HubSpotTokenSecretKmsKeyArn"},
-    }
+                "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
+                ":secret:${HubSpotTokenSecretName}-??????"
+            },
+        ),
+        (
+            frozenset(
+                {
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:ChangeMessageVisibility",
+                }
+            ),
+            {"Fn::GetAtt": ["UnsubscribeQueue", "Arn"]},
+        ),
+        (frozenset({"sqs:SendMessage"}), {"Fn::GetAtt": ["UnsubscribeDeadLetterQueue", "Arn"]}),
+        # A one-click link's opt-out takes the queue, as a producer's does.
+        (frozenset({"sqs:SendMessage"}), {"Fn::GetAtt": ["UnsubscribeQueue", "Arn"]}),
+        (frozenset({"kms:Decrypt"}), {"Ref": "HubSpotTokenSecretKmsKeyArn"}),
+    ]
+    assert set(granted) == {(actions, json.dumps(resource, sort_keys=True)) for actions, resource in expected}
 
 
 def test_kms_decrypt_is_granted_only_for_a_given_key_and_only_via_secrets_manager(
@@ -922,9 +962,14 @@ def test_outputs_are_the_contract(template: Json) -> None:
     # GIVEN the template's outputs
     outputs = template["Outputs"]
     # WHEN their names and values are read
-    # THEN they are the agreed eight, the URLs and ARNs of this stack's resources and the operators' policy
+    # THEN they are the agreed ones, the URLs and ARNs of this stack's resources and the operators' and
+    # link minters' policies
     assert set(outputs) == {
         "OperatorPolicyArn",
+        "OneClickLinkBaseUrl",
+        "OneClickLinkMinterPolicyArn",
+        "OneClickLinkKeyArn",
+        "OneClickDomainTarget",
         "ApiUrl",
         "QueueUrl",
         "QueueArn",

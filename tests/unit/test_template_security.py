@@ -85,6 +85,7 @@ def test_no_allow_in_the_deployed_template_uses_a_wildcard_aws_could_narrow(tran
         "DeploymentRole",  # CodeDeploy moving the alias live (test_template pins it)
         "AlarmTopicPolicy",  # CloudWatch publishing this stack's alarms (test_template pins it)
         "OperatorPolicy",  # the operator CLI's, checked against its calls in tests/integration
+        "OneClickLinkMinterPolicy",  # producers minting links (test_template_one_click pins it)
     }
 
     # WHEN their actions and resource patterns are checked for wildcards

@@ -14,8 +14,11 @@ from optout.aws.call_budget import CallBudget
 from optout.aws.clients import AwsClients
 from optout.aws.dead_letters import DeadLetterQueue
 from optout.aws.idempotency_store import DynamoDBIdempotencyStore
+from optout.aws.link_key import KmsLinkKey
+from optout.aws.opt_out_queue import OptOutQueue
 from optout.aws.retry_schedule import RetrySchedule
 from optout.aws.token_secret import SecretsManagerTokenSource
+from optout.domain.one_click import OneClickLinks
 from optout.domain.service import UnsubscribeService
 from optout.domain.unsubscribe_rule import UnsubscribeRule
 from optout.hubspot.client import HubSpotClient
@@ -35,6 +38,7 @@ class Runtime:
     service: UnsubscribeService
     sqs: SqsTrigger
     aws_budget: CallBudget  # the deadline every AWS call of an invocation ends by
+    one_click: OneClickLinks | None  # None: the stack has no key or queue for one-click links
     aws: AwsClients
     tokens: SecretsManagerTokenSource
     hubspot: HubSpotClient
@@ -106,8 +110,17 @@ class Runtime:
             service=service,
             sqs=sqs,
             aws_budget=aws.budget,
+            one_click=_one_click_links(settings, aws),
             aws=aws,
             tokens=tokens,
             hubspot=hubspot,
             retries=retries,
         )
+
+
+def _one_click_links(settings: Settings, aws: AwsClients) -> OneClickLinks | None:
+    config = settings.one_click
+    if config.key_id is None or settings.source_queue_url is None:
+        return None
+    key = KmsLinkKey(config.key_id, config.encryption_context, aws.kms)
+    return OneClickLinks(key, OptOutQueue(settings.source_queue_url, aws.sqs), config.max_age_days)

@@ -7,10 +7,12 @@ SettingsError that names the variable, never later as a traceback inside boto3 o
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from optout.domain.one_click import OneClickConfig
 from optout.domain.unsubscribe_rule import BatchMode
 from optout.hubspot.daily_reset import validate_time_zone
 from optout.hubspot.transport import ClientConfig, validate_base_url
@@ -43,6 +45,7 @@ class Settings:
     daily_share: float
     idempotency_ttl_s: int
     token_cache_s: int
+    one_click: OneClickConfig
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -73,7 +76,33 @@ class Settings:
                 "IDEMPOTENCY_TTL_SECONDS", default=14 * 24 * 3600, minimum=60, maximum=366 * 24 * 3600
             ),
             token_cache_s=env.integer("HUBSPOT_TOKEN_CACHE_SECONDS", default=300, minimum=0, maximum=86400),
+            one_click=_one_click(env),
         )
+
+
+# A host name as DNS writes it (a custom domain for one-click links).
+_DOMAIN_NAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+
+
+def _domain_name(value: str) -> str:
+    if not _DOMAIN_NAME.fullmatch(value):
+        raise ValueError("must be a host name such as unsubscribe.example.com")
+    return value.lower()
+
+
+def _one_click(env: _Environment) -> OneClickConfig:
+    key_id = env.optional("ONE_CLICK_KEY_ID")
+    stack_name = env.optional("ONE_CLICK_STACK_NAME")
+    if key_id is not None and stack_name is None:
+        raise SettingsError("ONE_CLICK_STACK_NAME", "is not set (ONE_CLICK_KEY_ID is)")
+    domain_name = env.optional("ONE_CLICK_DOMAIN_NAME")
+    return OneClickConfig(
+        key_id=key_id,
+        stack_name=stack_name or "",
+        domain_name=None if domain_name is None else env.checked("ONE_CLICK_DOMAIN_NAME", "", _domain_name),
+        # At least 30 days: CAN-SPAM wants an opt-out honoured for 30 days after the mail is sent.
+        max_age_days=env.integer("ONE_CLICK_LINK_MAX_AGE_DAYS", default=1095, minimum=30, maximum=3650),
+    )
 
 
 class _Environment:
@@ -83,6 +112,9 @@ class _Environment:
     def _value(self, name: str) -> str | None:
         value = self._environ.get(name, "").strip()
         return value or None
+
+    def optional(self, name: str) -> str | None:
+        return self._value(name)
 
     def required(self, name: str) -> str:
         value = self._value(name)

@@ -17,6 +17,7 @@ from optout.aws.call_budget import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, CallBudget
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
@@ -63,6 +64,10 @@ class AwsClients:
 
     def sqs(self) -> SQSClient:
         client: SQSClient = self._client("sqs")
+        return client
+
+    def kms(self) -> KMSClient:
+        client: KMSClient = self._client("kms")
         return client
 
     def secretsmanager(self) -> SecretsManagerClient:

@@ -44,6 +44,8 @@ from optout.triggers.hubspot_answers import batch_answer, batch_error, single_an
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from optout.triggers.one_click import OneClickRoutes
+
 SAFETY_MARGIN_S = 1.0
 # API Gateway answers 504 itself after 29 s, whatever the function's timeout: answer before it.
 API_GATEWAY_TIMEOUT_S = 29.0
@@ -73,13 +75,20 @@ def request_deadline(context: LambdaContext) -> Deadline:
 
 class UnsubscribeApi:
     def __init__(
-        self, service: UnsubscribeService, *, batch_size: int, budget: CallBudget | None = None
+        self,
+        service: UnsubscribeService,
+        *,
+        batch_size: int,
+        budget: CallBudget | None = None,
+        one_click: OneClickRoutes | None = None,
     ) -> None:
         self._service = service
         self._batch_size = batch_size
         self._budget = budget or CallBudget()
         self.resolver = InvocationResolver()
         self._register()
+        if one_click is not None:
+            one_click.register(self.resolver)
 
     def handle(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         """Answers one request; its AWS calls (idempotency store, token) end by its deadline."""
