@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import re
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from local.demo.messages import ALREADY_UNSUBSCRIBED, REFUSED_DOMAIN, DemoMessage, DemoStep, demo_steps
 from local.demo.one_click import OneClickDemo, run_one_click
@@ -156,13 +154,7 @@ def report_lines(report: DemoReport) -> list[str]:
 
 def _prepare_hubspot(sandbox: HubSpotSandbox, token: str) -> None:
     sandbox.configure(invalid_subscribers=rf"@{re.escape(REFUSED_DOMAIN)}$")
-    url = (
-        f"{sandbox.base_url}/communication-preferences/v4/statuses/"
-        f"{quote(ALREADY_UNSUBSCRIBED, safe='')}/unsubscribe-all?channel=EMAIL"
-    )
-    request = urllib.request.Request(url, method="POST", headers={"Authorization": f"Bearer {token}"})  # noqa: S310 - the loopback sandbox
-    with urllib.request.urlopen(request, timeout=5):  # noqa: S310 - the loopback sandbox
-        pass
+    sandbox.unsubscribe_through_api(token, ALREADY_UNSUBSCRIBED)
 
 
 def _send_step(

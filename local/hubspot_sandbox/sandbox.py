@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import urllib.request
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from local.hubspot_sandbox.admin import handle_admin_request, is_admin_target
 from local.hubspot_sandbox.api import handle_api_request
@@ -109,6 +111,19 @@ class HubSpotSandbox(StartStop):
     def calls(self) -> list[CallRecord]:
         with self._state.lock:
             return self._state.calls.records()
+
+    def unsubscribe_through_api(self, token: str, address: str, business_unit_id: int = 0) -> None:
+        """An opt-out HubSpot holds from before: made through HubSpot's own API, as any client's.
+
+        Made before a quirk is switched on, it meets none (the quirks note no write while off).
+        """
+        url = (
+            f"{self.base_url}/communication-preferences/v4/statuses/{quote(address, safe='')}"
+            f"/unsubscribe-all?channel=EMAIL&businessUnitId={business_unit_id}"
+        )
+        request = urllib.request.Request(url, method="POST", headers={"Authorization": f"Bearer {token}"})  # noqa: S310 - its own loopback address
+        with urllib.request.urlopen(request, timeout=5):  # noqa: S310 - its own loopback address
+            pass
 
     def successful_unsubscribes(self) -> dict[str, int]:
         """How many successful unsubscribe-all calls (single or batch) named each lower-cased subscriber."""

@@ -9,9 +9,7 @@ for a retry; never lost, never done twice.
 from __future__ import annotations
 
 import json
-import urllib.request
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
@@ -28,17 +26,6 @@ QUIRK_SETS = [pytest.param([], id="documented")] + [
 FACADE = "/communication-preferences/{version}/statuses/{subscriberIdString}/unsubscribe-all"
 FACADE_BATCH = "/communication-preferences/{version}/statuses/batch/unsubscribe-all"
 ROUNDS = 4  # a caller's tries
-
-
-def opt_out_beforehand(hubspot: HubSpotSandbox, token: str, address: str, business_unit_id: int = 0) -> None:
-    """An opt-out HubSpot holds from before, made straight at the sandbox (before any quirk is on)."""
-    url = (
-        f"{hubspot.base_url}/communication-preferences/v4/statuses/{quote(address, safe='')}"
-        f"/unsubscribe-all?channel=EMAIL&businessUnitId={business_unit_id}"
-    )
-    request = urllib.request.Request(url, method="POST", headers={"Authorization": f"Bearer {token}"})  # noqa: S310 - the loopback sandbox
-    with urllib.request.urlopen(request, timeout=5):  # noqa: S310 - the loopback sandbox
-        pass
 
 
 def opted_out(hubspot: HubSpotSandbox) -> set[tuple[str, int]]:
@@ -60,7 +47,7 @@ def received_strings(hubspot: HubSpotSandbox) -> list[str]:
 def test_a_queue_batch_ends_every_opt_out_as_promised(function_stack: FunctionStack, hubspot_token, quirks):
     # Given HubSpot holding one opt-out from before, refusing one address, and showing the quirk
     hubspot = function_stack.hubspot
-    opt_out_beforehand(hubspot, hubspot_token, "before@example.com")
+    hubspot.unsubscribe_through_api(hubspot_token, "before@example.com")
     hubspot.configure(invalid_subscribers="^refused@", quirks=quirks)
     bodies = [
         {"subscriberIdString": "straße@example.de", "idempotencyKey": "k-1"},
@@ -177,7 +164,7 @@ def test_a_key_taken_over_from_a_lost_attempt_writes_only_if_hubspot_lacks_the_o
     hubspot = function_stack.hubspot
     body = {"subscriberIdString": "lost@example.com", "businessUnitId": 7, "idempotencyKey": "k-lost"}
     if held_before:
-        opt_out_beforehand(hubspot, hubspot_token, "lost@example.com", business_unit_id=7)
+        hubspot.unsubscribe_through_api(hubspot_token, "lost@example.com", business_unit_id=7)
     leave_a_lost_attempt(function_stack, body)
     hubspot.configure(quirks=quirks)
     writes_before = hubspot.successful_unsubscribes().get("lost@example.com", 0)
@@ -210,7 +197,7 @@ def test_an_address_opted_out_before_is_a_success_through_the_api(
 ):
     # Given HubSpot holds the opt-out already
     hubspot = function_stack.hubspot
-    opt_out_beforehand(hubspot, hubspot_token, "again@example.com")
+    hubspot.unsubscribe_through_api(hubspot_token, "again@example.com")
     hubspot.configure(quirks=quirks)
 
     # When a caller unsubscribes it again through the service's own route
