@@ -120,7 +120,9 @@ def recording(app: WsgiApp, log: CallLog) -> WsgiApp:
                 for key, value in environ.items()
                 if key.startswith("HTTP_")
             }
-            call = call_of(principal, headers, body)
+            # A body cut short (the caller gave up, or a soak outage reset the connection mid-send)
+            # is no call: AWS authorises only what it received whole, and moto refuses it too.
+            call = call_of(principal, headers, body) if len(body) == length else None
             if call is not None:
                 log.record(call)
         return app(environ, start_response)
