@@ -124,6 +124,7 @@ def test_a_success_the_store_stops_answering_is_not_recorded_past_the_deadline(
         monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.url)
         aws = AwsClients()
         store = DynamoDBIdempotencyStore(function_stack.resources.table_name, 3600, aws.dynamodb, aws.budget)
+        store.register_lambda_context(LocalLambdaContext(timeout_s=3.0))  # as the handler does
         done = Unsubscribed("jane@example.com", Change.UNSUBSCRIBED)
 
         def work(after_lost_attempt: bool) -> Unsubscribed:
