@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from local.aws.resources import QueueOverrides
+from local.aws.resources import QueueOverrides, TemplateReader
 from tests.conftest import FunctionStack
 from tests.corpus import DEAD_LETTER, REDRIVE, SUCCEED, ApiCase, SqsCase, api_cases, sqs_cases
 from tests.integration.function_harness import (
@@ -40,9 +40,10 @@ SQS_BODY_CHARACTERS = (
     (0xE000, 0xFFFD),
     (0x10000, 0x10FFFF),
 )
-# Real SQS counts message attributes towards its size limit, moto only the body; a DLQ this small
-# makes moto refuse, as SQS does, to park a 1 MiB body with its attributes.
-DLQ_SIZE_LIMIT_STANDING_IN_FOR_ATTRIBUTES = 262_144
+# The largest body the source queue accepts, as the template sets it (the stack's moto queue too).
+QUEUE_SIZE_LIMIT = int(TemplateReader.from_file().properties("UnsubscribeQueue")["MaximumMessageSize"])
+# A DLQ smaller than the letter it is given stands for any refusal SQS may answer a park with.
+REFUSING_DLQ_SIZE = 1024
 
 
 @pytest.fixture
@@ -56,13 +57,9 @@ def chunks(cases: Sequence[Any], size: int) -> list[list[Any]]:
 
 
 def sqs_batches() -> list[Any]:
-    """Batches of cases; a case that cannot be parked rides alone with the good records, since a
-    message SQS refuses is sent alone (see the test below)."""
-    alone = [[case] for case in SQS_CASES if REDRIVE in case.outcomes]
-    rest = [case for case in SQS_CASES if REDRIVE not in case.outcomes]
     return [
         pytest.param(batch, id=f"batch{number}")
-        for number, batch in enumerate(alone + chunks(rest, SQS_CHUNK), start=1)
+        for number, batch in enumerate(chunks(SQS_CASES, SQS_CHUNK), start=1)
     ]
 
 
@@ -84,10 +81,10 @@ def subscribers_hubspot_received(stack: FunctionStack) -> set[str]:
     return received
 
 
-def limit_dead_letter_queue_size(stack: FunctionStack) -> None:
+def make_dead_letter_queue_refuse_large_letters(stack: FunctionStack) -> None:
     stack.session.client("sqs").set_queue_attributes(
         QueueUrl=stack.resources.dead_letter_queue_url,
-        Attributes={"MaximumMessageSize": str(DLQ_SIZE_LIMIT_STANDING_IN_FOR_ATTRIBUTES)},
+        Attributes={"MaximumMessageSize": str(REFUSING_DLQ_SIZE)},
     )
 
 
@@ -106,20 +103,23 @@ def test_the_corpus_is_large_unique_and_deliverable() -> None:
     # Given the corpus files
     sqs_names, api_names = [case.name for case in SQS_CASES], [case.name for case in API_CASES]
 
-    # When they are loaded, then there are 60+ cases, named uniquely per trigger, covering every outcome
+    # When they are loaded, then there are 60+ cases, named uniquely per trigger, each succeeding
+    # or parked with its reason (the DLQ is sized so that nothing reaches it without one)
     assert len(sqs_names) + len(api_names) >= 60
     assert len(set(sqs_names)) == len(sqs_names)
     assert len(set(api_names)) == len(api_names)
     outcomes = {outcome.split(":")[0] for case in SQS_CASES for outcome in case.outcomes}
-    assert outcomes == {"succeed", "dead_letter", "redrive"}
+    assert outcomes == {"succeed", "dead_letter"}
     assert {case.status // 100 for case in API_CASES} == {2, 4}
 
-    # And every SQS body is one SQS would accept (only its allowed characters, at most 1 MiB)
+    # And every SQS body is one the queue would accept (only SQS's characters, within its size),
+    # the largest of them among the cases
     for case in SQS_CASES:
-        assert len(case.body.encode()) <= 1_048_576, case.name
+        assert len(case.body.encode()) <= QUEUE_SIZE_LIMIT, case.name
         assert all(
             any(low <= ord(char) <= high for low, high in SQS_BODY_CHARACTERS) for char in case.body
         ), case.name
+    assert max(len(case.body.encode()) for case in SQS_CASES) == QUEUE_SIZE_LIMIT
 
 
 # --- SQS ------------------------------------------------------------------------------------------
@@ -130,7 +130,6 @@ def test_hostile_messages_end_as_the_corpus_says_beside_good_ones(
     function_stack: FunctionStack, batch: list[SqsCase]
 ) -> None:
     # Given hostile messages sent between good ones, all received as one batch
-    limit_dead_letter_queue_size(function_stack)
     good = good_bodies(str(id(batch)))
     ids = send(function_stack, [good[0], good[1], *(case.body for case in batch), *good[2:]])
     good_ids = {ids[0], ids[1], *ids[-(GOOD_NEIGHBOURS - 2) :]}
@@ -176,13 +175,13 @@ def test_hostile_messages_end_as_the_corpus_says_beside_good_ones(
             assert calls == 1, case.name
 
 
-def test_a_body_too_large_to_park_reaches_the_dlq_through_redrive_without_attributes(
+def test_a_message_the_dlq_refuses_to_park_reaches_it_through_redrive_without_attributes(
     function_stack: FunctionStack,
 ) -> None:
-    # Given 1 MiB of x: parking it with attributes is refused, so the function reports it for retry
-    limit_dead_letter_queue_size(function_stack)
-    [huge] = [case for case in SQS_CASES if REDRIVE in case.outcomes]
-    [message_id] = send(function_stack, [huge.body])
+    # Given a malformed message the DLQ refuses to take: the function reports it for retry
+    make_dead_letter_queue_refuse_large_letters(function_stack)
+    refused = "x" * (2 * REFUSING_DLQ_SIZE)
+    [message_id] = send(function_stack, [refused])
     sqs = function_stack.session.client("sqs")
     for _ in range(2):  # maxReceiveCount is 2 here (5 in the template)
         event = receive_event(function_stack, 1)
@@ -200,22 +199,21 @@ def test_a_body_too_large_to_park_reaches_the_dlq_through_redrive_without_attrib
     # Then the redrive policy moved it to the DLQ instead: the original body, without a reason
     assert again.get("Messages", []) == []
     [letter] = dead_letters(function_stack)
-    assert letter["body"] == huge.body
+    assert letter["body"] == refused
     assert "reason" not in letter
 
 
-def test_a_message_too_large_to_park_does_not_keep_its_neighbours_from_being_parked(
+def test_a_message_the_dlq_refuses_does_not_keep_its_neighbours_from_being_parked(
     function_stack: FunctionStack,
 ) -> None:
-    # Given 1 MiB of x in the same batch as a malformed message
-    limit_dead_letter_queue_size(function_stack)
-    [huge] = [case for case in SQS_CASES if REDRIVE in case.outcomes]
-    ids = send(function_stack, [huge.body, "{not json"])
+    # Given a message the DLQ refuses to take in the same batch as a malformed one it takes
+    make_dead_letter_queue_refuse_large_letters(function_stack)
+    ids = send(function_stack, ["x" * (2 * REFUSING_DLQ_SIZE), "{not json"])
 
     # When the batch is handled
     retried = failed_ids(invoke(receive_event(function_stack, 2)))
 
-    # Then the malformed message is parked with its reason, and only the huge one is retried
+    # Then the small one is parked with its reason, and only the refused one is retried
     assert retried == {ids[0]}
     [letter] = dead_letters(function_stack)
     assert (letter["sourceMessageId"], letter["reason"]) == (ids[1], "MALFORMED_JSON")

@@ -23,7 +23,6 @@ from tests.corpus import SUCCEED, SqsCase, sqs_cases
 UNSTATABLE_OUTCOMES = {
     "dead_letter:DUPLICATE_KEY": "a repeated key is gone once the JSON is decoded",
     "dead_letter:TOO_LARGE": "the body's size in bytes",
-    "redrive": "the body's size in bytes (too large even to park with attributes)",
     "dead_letter:INVALID_EMAIL": "the function's address rule (the schema's pattern is a first check)",
 }
 UNSTATABLE_CASES = {

@@ -22,6 +22,7 @@ from samtranslator.translator.transform import transform  # type: ignore[import-
 from local.aws.cfn_template import load_template, loads_template, resources_of_type
 from local.aws.resources import TemplateReader
 from optout.hubspot.versions import PUBLISHED_VERSIONS
+from optout.triggers.strict_json import MAX_BODY_BYTES
 from tests.events import event_names, load_event
 
 Json = dict[str, Any]
@@ -346,6 +347,18 @@ def test_source_queue_redrives_to_the_dlq_after_at_least_five_receives(
     receives = parameter(template, redrive["maxReceiveCount"])
     assert receives["Default"] == 5
     assert receives["MinValue"] >= 5
+
+
+def test_the_dlq_takes_any_message_the_source_queue_accepts_with_its_reason(resources: Json) -> None:
+    # GIVEN both queues' size limits (SQS counts a message's attributes towards its size)
+    queue = resources["UnsubscribeQueue"]["Properties"]["MaximumMessageSize"]
+    dlq = resources["UnsubscribeDeadLetterQueue"]["Properties"]["MaximumMessageSize"]
+    # WHEN the largest message the source queue accepts is parked base64-encoded (4/3 its size),
+    # with attributes far larger than the function writes (8 of them, at most 512 characters, escaped)
+    largest_letter = -(-queue // 3) * 4 + 64 * 1024
+    # THEN the DLQ takes it, so such a message is parked with its reason, not moved there without one
+    assert largest_letter <= dlq <= 1_048_576
+    assert queue >= MAX_BODY_BYTES  # and it takes every message the function accepts
 
 
 def test_dlq_keeps_messages_14_days_longer_than_the_source_queue(resources: Json) -> None:
