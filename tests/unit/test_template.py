@@ -52,6 +52,14 @@ CUSTOM_METRICS = {
     "IdempotentReplays",
     "HubSpotCalls",
     "HubSpotCallLatency",
+    "DailyLimitReached",
+    "HubSpotEndpointNotFound",
+    "ColdStart",
+    "OneClickLinksMinted",
+    "OneClickPagesShown",
+    "OneClickClicks",
+    "OneClickQueued",
+    "OneClickRefused",
 }
 XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
