@@ -24,6 +24,7 @@ from bench import (
     calls,
     cold_start,
     execution,
+    hostile_bodies,
     large_list,
     one_click,
     package_size,
@@ -51,6 +52,7 @@ MEASURES: tuple[tuple[str, Measure], ...] = (
     ("package size", package_size.measure),
     ("enqueue of a long list", large_list.measure),
     ("one-click latency", one_click.measure),
+    ("hostile message bodies", hostile_bodies.measure),
 )
 
 

@@ -20,6 +20,7 @@ class Plan:
     cold_starts: int  # fresh processes per cold-start variant
     breakdowns: int  # more of them, instrumented, to say where a cold start's time goes
     one_click_clicks: int  # links clicked (and their pages opened) for the one-click latency
+    hostile_body_repeats: int  # parses of each worst-case message body
     # Measurements that explain a figure rather than make it (the pacer alone, the package without bytecode).
     diagnostics: bool
     enqueue_lines: tuple[int, int]  # rows of the two lists enqueued, to show memory flat as a list grows
@@ -40,6 +41,7 @@ FULL = Plan(
     cold_starts=5,
     breakdowns=3,
     one_click_clicks=300,
+    hostile_body_repeats=21,
     diagnostics=True,
     enqueue_lines=(10_000, 100_000),
     enqueue_moto_lines=1_000,
@@ -58,6 +60,7 @@ QUICK = Plan(
     cold_starts=1,
     breakdowns=1,
     one_click_clicks=20,
+    hostile_body_repeats=3,
     diagnostics=False,
     enqueue_lines=(200, 2_000),
     enqueue_moto_lines=100,

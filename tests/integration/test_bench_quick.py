@@ -27,6 +27,7 @@ FIGURES = (
     "enqueue_lines_per_second",
     "enqueue_peak_rss",
     "one_click_latency",
+    "hostile_body_cpu",
 )
 MACHINE = ("cores", "cpu_model", "python", "platform")
 

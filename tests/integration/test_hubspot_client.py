@@ -252,8 +252,8 @@ def test_a_write_that_may_have_been_carried_out_is_never_sent_again_blind(
 
 
 def test_a_hung_call_times_out_and_is_retried(hubspot_sandbox, hubspot_token):
-    # Given a HubSpot that hangs on the first call
-    hubspot_sandbox.configure(timeout_hang_s=5.0)
+    # Given a HubSpot that hangs on the first call for longer than the whole test may take
+    hubspot_sandbox.configure(timeout_hang_s=30.0)
     hubspot_sandbox.script_faults(["timeout", "ok"])
     client = make_client(hubspot_sandbox, hubspot_token, read_timeout_s=0.3)
 
@@ -261,9 +261,10 @@ def test_a_hung_call_times_out_and_is_retried(hubspot_sandbox, hubspot_token):
     started = time.monotonic()
     result = client.unsubscribe_all("jane@example.com")
 
-    # Then the client gave up on the hung call after its read timeout and the retry succeeded
+    # Then the client gave up on the hung call after its read timeout (then waited its 2 s grace
+    # and read the status, since HubSpot may have applied it) and the retry succeeded
     assert result.statuses
-    assert time.monotonic() - started < 3.0
+    assert time.monotonic() - started < 10.0
     assert hubspot_sandbox.successful_unsubscribes() == {"jane@example.com": 1}
 
 
