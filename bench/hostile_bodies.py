@@ -14,62 +14,16 @@ the key flood here.
 from __future__ import annotations
 
 import gc
-import itertools
 import statistics
-import string
 import time
-from collections.abc import Iterator
 
 from bench.context import Bench
 from bench.report import Figure, Measured
+from bench.worst_bodies import WORST_CASES
 from optout.domain.request import InvalidRequestError
 from optout.triggers.message_body import parse_message_body
-from optout.triggers.strict_json import MAX_BODY_BYTES, MAX_KEYS_PER_OBJECT
 
 GOAL_MS = 50.0
-
-
-def key_names() -> Iterator[str]:
-    """ "a", "b", ..., "9", "aa", "ab", ...: distinct names, shortest first."""
-    alphabet = string.ascii_letters + string.digits
-    for length in itertools.count(1):
-        for letters in itertools.product(alphabet, repeat=length):
-            yield "".join(letters)
-
-
-def flood_of_keys(limit_bytes: int = MAX_BODY_BYTES) -> str:
-    """One object with as many distinct short keys as fit, then a repeat of the first one."""
-    parts: list[str] = []
-    size = len('{"a":0}')
-    for name in key_names():
-        part = f'"{name}":0'
-        if size + len(part) + 1 > limit_bytes:
-            break
-        parts.append(part)
-        size += len(part) + 1
-    return "{" + ",".join([*parts, '"a":0']) + "}"
-
-
-def most_keys_with_a_repeat() -> str:
-    """The most keys one object may hold, the first repeated at the end."""
-    names = list(itertools.islice(key_names(), MAX_KEYS_PER_OBJECT - 1))
-    return "{" + ",".join(f'"{name}":0' for name in [*names, names[0]]) + "}"
-
-
-def deepest_arrays(limit_bytes: int = MAX_BODY_BYTES) -> str:
-    return "[" * (limit_bytes // 2) + "]" * (limit_bytes // 2)
-
-
-def longest_number(limit_bytes: int = MAX_BODY_BYTES) -> str:
-    return "9" * limit_bytes
-
-
-WORST_CASES = {
-    "key flood": flood_of_keys,
-    "most keys, one repeated": most_keys_with_a_repeat,
-    "deepest arrays": deepest_arrays,
-    "longest number": longest_number,
-}
 
 
 def _refused_in_s(body: str) -> tuple[float, str]:

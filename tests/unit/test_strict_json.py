@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench.hostile_bodies import flood_of_keys, most_keys_with_a_repeat
+from bench.worst_bodies import flood_of_keys, most_keys_with_a_repeat
 from optout.domain.request import InvalidRequestError
 from optout.outcomes import Reason
 from optout.triggers.message_body import parse_message_body
