@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from bench.context import Bench
 from bench.report import Figure, Measured
+from bench.spec_process import run_with_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE_TIMEOUT_S = 1800
@@ -46,23 +46,14 @@ def write_list(folder: Path, rows: int) -> Path:
 
 
 def _probe(bench: Bench, spec: dict[str, Any]) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="bench-enqueue-") as folder:
-        spec_path, result_path = Path(folder, "spec.json"), Path(folder, "result.json")
-        spec_path.write_text(json.dumps(spec), encoding="utf-8")
-        completed = subprocess.run(  # noqa: S603 - our probe, our interpreter
-            [sys.executable, "-m", "bench.enqueue_probe", str(spec_path), str(result_path)],
-            cwd=ROOT,
-            env=dict(bench.process_environment),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=PROBE_TIMEOUT_S,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise RuntimeError(f"enqueue probe {spec['mode']} failed: {completed.stderr.strip()[-600:]}")
-        result: dict[str, Any] = json.loads(result_path.read_text(encoding="utf-8"))
-    return result
+    return run_with_spec(
+        [sys.executable, "-m", "bench.enqueue_probe"],
+        spec,
+        env=bench.process_environment,
+        timeout_s=PROBE_TIMEOUT_S,
+        what=f"enqueue probe {spec['mode']}",
+        cwd=ROOT,
+    )
 
 
 def _summary(result: dict[str, Any], rows: int) -> dict[str, Any]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,14 +9,11 @@ from typing import Any
 from bench.context import Bench
 from bench.packages import Package
 from bench.report import NotAvailable
+from bench.spec_process import ProbeError, run_with_spec
 from bench.stacks import Stack
 
 PROBE = Path(__file__).resolve().parent / "probe.py"
 PROBE_TIMEOUT_S = 300
-
-
-class ProbeError(RuntimeError):
-    """The probe failed, or a record of it was not settled."""
 
 
 # What a breakdown counts as reading the settings, in the function's package.
@@ -39,21 +33,13 @@ def run_probe(
         "breakdown": breakdown,
         "targets": SETTINGS_TARGETS,
     }
-    with tempfile.TemporaryDirectory(prefix="bench-probe-") as folder:
-        spec_path, result_path = Path(folder, "spec.json"), Path(folder, "result.json")
-        spec_path.write_text(json.dumps(spec), encoding="utf-8")
-        completed = subprocess.run(  # noqa: S603 - our probe, with a venv's interpreter
-            [str(package.python), "-I", "-S", "-B", str(PROBE), str(spec_path), str(result_path)],
-            env={**bench.process_environment, **stack.environment},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=PROBE_TIMEOUT_S,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise ProbeError(f"{package.name} probe failed: {completed.stderr.strip()[-600:]}")
-        result: dict[str, Any] = json.loads(result_path.read_text(encoding="utf-8"))
+    result = run_with_spec(
+        [str(package.python), "-I", "-S", "-B", str(PROBE)],
+        spec,
+        env={**bench.process_environment, **stack.environment},
+        timeout_s=PROBE_TIMEOUT_S,
+        what=f"{package.name} probe",
+    )
     unsettled = sum(invocation["failures"] for invocation in result["invocations"])
     if unsettled:
         raise ProbeError(f"{package.name} left {unsettled} records unsettled")
