@@ -10,7 +10,6 @@ HubSpot is not part of it: a click is answered before the queue carries it out.
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from typing import Any
@@ -20,10 +19,10 @@ import urllib3
 from bench.context import Bench
 from bench.report import Figure, Measured
 from bench.stacks import environment_applied
+from local.link_minting import mint_links
 from local.runners.api_gateway import ApiGateway
 from local.runners.lambda_invoker import LambdaInvoker
 
-MINT_BATCH = 100
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
 
@@ -39,22 +38,8 @@ def _percentiles_ms(samples_s: list[float]) -> dict[str, float]:
 
 def _mint(http: urllib3.PoolManager, api_url: str, count: int) -> tuple[list[str], float]:
     """`count` links, and the seconds minting took per link."""
-    urls: list[str] = []
     started = time.perf_counter()
-    while len(urls) < count:
-        inputs = [
-            {"subscriberIdString": f"bench-click-{len(urls) + n}@example.com"}
-            for n in range(min(MINT_BATCH, count - len(urls)))
-        ]
-        response = http.request(
-            "POST",
-            f"{api_url}/one-click-links",
-            body=json.dumps({"inputs": inputs}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        if response.status != 200:
-            raise RuntimeError(f"minting answered {response.status}: {response.data[:200]!r}")
-        urls += [result["url"] for result in json.loads(response.data)["results"]]
+    urls = mint_links(http, api_url, [f"bench-click-{n}@example.com" for n in range(count)])
     return urls, (time.perf_counter() - started) / count
 
 

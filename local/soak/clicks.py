@@ -13,7 +13,6 @@ person would, a few times. The clicks' opt-outs go through the same queue, fault
 from __future__ import annotations
 
 import base64
-import json
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,12 +21,12 @@ from enum import StrEnum
 
 import urllib3
 
+from local.link_minting import mint_links
 from local.stack import LocalStack
 from optout.domain.one_click import PURPOSE, LinkSubject, token_text
 
 LINK_SHARE = 0.02
 TAMPERED_SHARE = 0.01
-MINT_BATCH = 100
 CLICKERS = 4
 RETRIES = 5
 RETRY_AFTER_S = 0.5
@@ -102,17 +101,7 @@ class Clicker:
 
     def mint(self) -> None:
         links = self.results.links
-        for start in range(0, len(links), MINT_BATCH):
-            inputs = [{"subscriberIdString": link.address} for link in links[start : start + MINT_BATCH]]
-            response = self._http.request(
-                "POST",
-                f"{self._stack.api.url}/one-click-links",
-                body=json.dumps({"inputs": inputs}).encode(),
-                headers={"Content-Type": "application/json"},
-            )
-            if response.status != 200:
-                raise RuntimeError(f"minting the soak's links answered {response.status}")
-            self.results.urls += [result["url"] for result in json.loads(response.data)["results"]]
+        self.results.urls += mint_links(self._http, self._stack.api.url, [link.address for link in links])
         for index, (link, url) in enumerate(zip(links, self.results.urls, strict=True)):
             self._clicks[index] = url if link.tampering is None else self._tampered(url, link)
 
